@@ -1,0 +1,123 @@
+"""`lessons`, `prompt` and `validate`: looking at and checking the course."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..resources import builtin_lessons_dir
+from ._common import LessonsDir, course, handled, out_console, write_json
+
+lessons_app = typer.Typer(help="Show the course's lessons.", invoke_without_command=True)
+
+
+@lessons_app.callback()
+@handled
+def lessons(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    lessons_dir: LessonsDir = None,
+) -> None:
+    """Show the course as a table, with your progress."""
+    if ctx.invoked_subcommand:
+        return
+    c = course(lessons_dir)
+    progress = _progress_or_empty()
+    if as_json:
+        write_json([
+            {
+                "id": x.id,
+                "title": x.title,
+                "order": x.order,
+                "minutes": x.minutes,
+                "summary": x.summary,
+                "themes": [t.id for t in x.themes],
+                "done": bool(progress.get(x.id) and progress[x.id].done),
+                "quiz_score": progress[x.id].quiz_score if x.id in progress else None,
+            }
+            for x in c.lessons
+        ])
+        return
+    from ..ui import views
+
+    out_console().print(views.lessons_table(c, progress))
+
+
+def _progress_or_empty() -> dict:
+    """Progress for the check marks; a store that does not exist yet is not created."""
+    from ..paths import store_file
+    from ..store import Store
+
+    path = store_file()
+    if not path.exists():
+        return {}
+    with Store(path) as store:
+        return store.all_progress()
+
+
+@lessons_app.command("schema")
+@handled
+def schema_cmd(
+    output: Annotated[Optional[Path], typer.Option("-o", "--output",
+                                                   help="Write to this file.")] = None,
+) -> None:
+    """Print the JSON Schema of lesson files (for editors)."""
+    from ..lesson_schema import schema_text
+
+    text = schema_text()
+    if output:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)
+    else:
+        typer.echo(text, nl=False)
+
+
+@handled
+def prompt(
+    lesson: Annotated[str, typer.Argument(help="Lesson id or number.")],
+    theme: Annotated[Optional[str], typer.Option("--theme", "-t", help="Suggested theme id, or "
+                                                 "any world in your own words.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the messages as JSON.")] = False,
+    lessons_dir: LessonsDir = None,
+) -> None:
+    """Print the exact messages for a lesson, ready to paste into any chat app."""
+    from .. import prompts
+
+    c = course(lessons_dir)
+    x = c.get(lesson)
+    t = x.theme(theme) if theme is not None else x.default_theme
+    messages = prompts.render(c, x, t)
+    if as_json:
+        write_json([m.as_dict() for m in messages])
+    else:
+        typer.echo(prompts.as_text(messages))
+
+
+@handled
+def validate(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Lesson files or course "
+                                                          "folders (default: the active course).",
+                                                          show_default=False)] = None,
+    lessons_dir: LessonsDir = None,
+) -> None:
+    """Check lesson files: schema, unique ids, templates, quiz answers."""
+    from ..validation import validate as run
+
+    targets = list(paths or [lessons_dir.expanduser() if lessons_dir else builtin_lessons_dir()])
+    report = run(targets)
+    for problem in report.problems:
+        typer.echo(str(problem), err=True)
+    n = len(report.files)
+    if report.ok:
+        typer.echo(f"{n} lesson file(s) valid.")
+        return
+    typer.echo(f"{len(report.problems)} problem(s) in {n} lesson file(s).", err=True)
+    raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(lessons_app, name="lessons")
+    app.command("prompt")(prompt)
+    app.command("validate")(validate)

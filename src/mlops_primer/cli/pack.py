@@ -1,0 +1,106 @@
+"""`pack`: check, stamp and build answer packs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ._common import BaseUrl, LessonsDir, Model, Timeout, course, handled, out_console, settings
+
+pack_app = typer.Typer(help="Offline answer packs: check the course's, or build one with an "
+                       "LLM.", no_args_is_help=True)
+
+
+@pack_app.command("check")
+@handled
+def pack_check(lessons_dir: LessonsDir = None) -> None:
+    """List missing and stale pack answers; exit 1 if there are any."""
+    from ..pack import check
+
+    c = course(lessons_dir)
+    issues = check(c)
+    for issue in issues:
+        typer.echo(str(issue), err=True)
+    total = sum(len(x.themes) for x in c.lessons)
+    if issues:
+        typer.echo(f"{len(issues)} problem(s) in the pack of {c.folder} ({total} answers "
+                   "expected).", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"The pack answers all {total} lesson x theme prompts; none missing or stale.")
+
+
+@pack_app.command("stamp")
+@handled
+def pack_stamp(
+    lesson: Annotated[str | None, typer.Argument(help="Only this lesson.",
+                                                 show_default=False)] = None,
+    lessons_dir: LessonsDir = None,
+) -> None:
+    """After re-reading answers against a changed prompt, record the new prompt hashes."""
+    from ..pack import stamp
+
+    c = course(lessons_dir)
+    if lesson:
+        c.get(lesson)
+    changed = stamp(c, lesson_id=lesson)
+    for path in changed:
+        typer.echo(f"stamped {path}")
+    typer.echo(f"{len(changed)} answer(s) stamped.")
+
+
+@pack_app.command("build")
+@handled
+def pack_build(
+    output: Annotated[Path, typer.Option("-o", "--output", help="JSONL pack to write "
+                                         "(resumed if it exists).")],
+    concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=16,
+                                             help="Requests at a time.")] = 2,
+    model: Model = None,
+    base_url: BaseUrl = None,
+    timeout: Timeout = None,
+    lessons_dir: LessonsDir = None,
+) -> None:
+    """Answer every lesson x suggested theme with an LLM, into a pack `cache import` reads."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from ..errors import ConfigError
+    from ..llm import OpenAIProvider
+    from ..pack import build, build_jobs
+    from ..store import now_iso
+
+    c = course(lessons_dir)
+    s = settings(model, base_url, timeout)
+    if not s.configured:
+        raise ConfigError("pack build needs an LLM",
+                          hint="set OPENAI_API_KEY, or --base-url for a local server")
+    jobs, kept = build_jobs(c, output)
+    console = out_console()
+    if kept:
+        typer.echo(f"{kept} answer(s) already in {output}; kept.", err=True)
+    if not jobs:
+        typer.echo(f"Nothing to do: {output} is complete.")
+        return
+    failed: list[str] = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=False) as bar:
+        task = bar.add_task(f"answering with {s.model}", total=len(jobs))
+
+        def done(job, exc) -> None:  # noqa: ANN001
+            bar.advance(task)
+            if exc is not None:
+                failed.append(f"{job.lesson.id} x {job.theme.id}: {exc.one_line()}")
+
+        build(jobs, output, lambda: OpenAIProvider(s), concurrency=concurrency,
+              created_at=now_iso(), on_done=done)
+    for line in failed:
+        typer.echo(f"failed: {line}", err=True)
+    typer.echo(f"{len(jobs) - len(failed)} answer(s) written to {output}"
+               + (f"; {len(failed)} failed (run again to retry them)" if failed else "."))
+    if failed:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(pack_app, name="pack")

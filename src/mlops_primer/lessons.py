@@ -1,0 +1,372 @@
+"""Lessons: the schema of a lesson file, loading it, and finding lessons and themes.
+
+No rich, typer or openai here: the loader is used on the start-up path of every
+command, so it stays small. Problems are reported as ``Problem`` values naming the
+file, the YAML line where one is known, and the field.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Optional
+
+from . import schema
+from .errors import LessonError, ThemeError, UnknownLessonError
+from .schema import spec
+
+SCHEMA_VERSION = 1
+MAX_LESSON_BYTES = 256 * 1024
+MAX_THEME_CHARS = 120
+ID_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A metaphor world suggested for a lesson."""
+
+    id: str = spec(description="Short id used on the command line, e.g. 'zoo'.", pattern=ID_PATTERN)
+    label: str = spec(description="What the menu shows, e.g. 'Animals in a zoo'.", max_length=60)
+    phrase: str = spec(
+        description="The words put into the prompt's metaphor slot.", max_length=MAX_THEME_CHARS
+    )
+
+
+@dataclass(frozen=True)
+class PromptSpec:
+    """How the lesson asks the LLM for an explanation."""
+
+    template: str = spec(description="Template file in prompts/, e.g. 'lesson.j2'.")
+    topic: str = spec(description="The lesson's topic, in a few words.")
+    form: str = spec(description="The form the answer should take, e.g. 'three short stories'.")
+    request: str = spec(
+        description="The question, as Jinja source; {{ theme }} is the learner's metaphor world."
+    )
+
+
+@dataclass(frozen=True)
+class QuizQuestion:
+    """A multiple-choice question."""
+
+    question: str = spec(description="The question.")
+    choices: tuple[str, ...] = spec(description="The choices shown, in order.", min_items=2)
+    answer: str = spec(description="The right choice, written exactly as in choices.")
+    explanation: str = spec(description="Why the answer is right, shown after answering.")
+    hint: str = spec(description="A nudge shown after a wrong first try.")
+
+    @property
+    def answer_index(self) -> int:
+        """Position of the right choice (validation guarantees it is there)."""
+        return self.choices.index(self.answer)
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    """A term and its plain-words definition."""
+
+    term: str = spec(description="The term.")
+    definition: str = spec(description="One plain sentence.")
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A tool the lesson names."""
+
+    name: str = spec(description="The tool's name.")
+    purpose: str = spec(description="What it does, in one line.")
+    url: Optional[str] = spec(description="Its home page.", default=None)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A reference for further reading."""
+
+    title: str = spec(description="Title of the work.")
+    source: str = spec(description="Authors, publisher or site, and year.")
+    url: Optional[str] = spec(description="Where to find it.", default=None)
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson of the course, as written in a YAML file in lessons/."""
+
+    schema_version: int = spec(description="Version of this file format; currently 1.", minimum=1)
+    id: str = spec(description="Unique id, e.g. 'lifecycle'.", pattern=ID_PATTERN)
+    title: str = spec(description="The lesson's title.", max_length=80)
+    order: int = spec(description="Position in the course, from 1.", minimum=1)
+    minutes: int = spec(description="Estimated minutes to complete.", minimum=1)
+    summary: str = spec(description="One line for the course menu.", max_length=100)
+    why_it_matters: str = spec(description="Why it matters, in 2-4 sentences.")
+    points: tuple[str, ...] = spec(description="The explanation points.", min_items=1)
+    prompt: PromptSpec = spec(description="How the lesson asks the LLM for an explanation.")
+    themes: tuple[Theme, ...] = spec(description="Suggested metaphor worlds.", min_items=1)
+    takeaways: tuple[str, ...] = spec(description="Key takeaways.", min_items=1)
+    quiz: tuple[QuizQuestion, ...] = spec(description="Multiple-choice questions.", default=())
+    glossary: tuple[GlossaryEntry, ...] = spec(description="Terms and definitions.", default=())
+    tools: tuple[Tool, ...] = spec(description="Tools the lesson names.", default=())
+    reading: tuple[Reading, ...] = spec(description="Further reading.", default=())
+    diagram: Optional[str] = spec(description="Optional diagram, plain text.", default=None)
+    path: Optional[Path] = field(default=None, compare=False, metadata={"internal": True})
+
+    def theme(self, text: str) -> Theme:
+        """The suggested theme named by ``text`` (id or label), else ``text`` as a free theme."""
+        return resolve_theme(self, text)
+
+    @property
+    def default_theme(self) -> Theme:
+        """The first suggested theme (the article's own)."""
+        return self.themes[0]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a course file, printable as one line."""
+
+    file: Path
+    message: str
+    field: str = ""
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else f"{self.file}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+def _yaml() -> Any:
+    import yaml
+
+    return yaml
+
+
+def _safe_loader() -> Any:
+    yaml = _yaml()
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(path: Path, *, max_bytes: int = MAX_LESSON_BYTES) -> Any:
+    """Parse a YAML file with the safe loader, refusing oversize files.
+
+    Raises LessonError with the file and line of a syntax error.
+    """
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise LessonError(
+                f"{path}: file is {size:,} bytes, over the {max_bytes:,}-byte limit for a lesson",
+                hint="split it or shorten it",
+            )
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LessonError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise LessonError(f"{path}: not UTF-8 text ({exc.reason})", hint="save it as UTF-8") from None
+    except IsADirectoryError:
+        raise LessonError(f"{path}: is a folder, not a lesson file") from None
+    except OSError as exc:
+        raise LessonError(f"{path}: cannot read it ({exc.strerror})") from None
+    yaml = _yaml()
+    try:
+        return yaml.load(text, Loader=_safe_loader())  # noqa: S506 - safe loader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        what = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        raise LessonError(
+            f"{path}{line}: invalid YAML: {what}", hint="check indentation and quoting there"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise LessonError(f"{path}: invalid YAML: {' '.join(str(exc).split())}") from None
+
+
+def line_of(path: Path, loc: tuple[str | int, ...]) -> int | None:
+    """The 1-based YAML line of the value at ``loc`` (or of its closest parent)."""
+    yaml = _yaml()
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == part:
+                    child = key if value.tag.endswith(":null") else value
+                    line = key.start_mark.line + 1
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if 0 <= part < len(node.value):
+                child = node.value[part]
+        if child is None:
+            break
+        node = child
+        line = child.start_mark.line + 1
+    return line
+
+
+def lesson_problems(path: Path, data: Any) -> tuple[Lesson | None, list[Problem]]:
+    """Build a lesson from parsed YAML, returning it (or None) and every problem found."""
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}, not a mapping of fields"
+        return None, [Problem(path, f"the file is {kind}", line=1)]
+    version = data.get("schema_version")
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        return None, [
+            Problem(
+                path,
+                f"written for schema_version {version}; this mlops-primer reads {SCHEMA_VERSION}",
+                field="schema_version",
+                line=line_of(path, ("schema_version",)),
+            )
+        ]
+    try:
+        lesson = schema.build(Lesson, data)
+    except schema.SchemaViolation as exc:
+        return None, [
+            Problem(path, i.message, field=i.where, line=line_of(path, i.loc)) for i in exc.issues
+        ]
+    lesson = replace(lesson, path=path)
+    return lesson, [
+        Problem(path, msg, field=where, line=line_of(path, loc))
+        for loc, where, msg in _semantic_issues(lesson)
+    ]
+
+
+def _semantic_issues(lesson: Lesson) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """Checks the schema cannot express: answers among choices, unique theme ids."""
+    out = []
+    for i, q in enumerate(lesson.quiz):
+        if q.answer not in q.choices:
+            out.append(
+                (("quiz", i, "answer"), f"quiz[{i}].answer",
+                 f"{q.answer!r} is not one of its choices; copy one of them exactly")
+            )
+        if len(set(q.choices)) != len(q.choices):
+            out.append((("quiz", i, "choices"), f"quiz[{i}].choices", "two choices are the same"))
+    seen: set[str] = set()
+    for i, theme in enumerate(lesson.themes):
+        if theme.id in seen:
+            out.append(
+                (("themes", i, "id"), f"themes[{i}].id", f"theme id {theme.id!r} is used twice")
+            )
+        seen.add(theme.id)
+    return out
+
+
+def load_lesson(path: Path) -> Lesson:
+    """Load one lesson file, raising LessonError with its first problem."""
+    lesson, problems = lesson_problems(path, read_yaml(path))
+    if problems or lesson is None:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise LessonError(
+            f"{problems[0]}{more}", hint=f"run `mlops-primer validate {path}` to see every problem"
+        )
+    return lesson
+
+
+def lesson_files(folder: Path) -> list[Path]:
+    """The lesson files of a course folder, in name order."""
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def course_problems(lessons: list[Lesson]) -> list[Problem]:
+    """Problems between lessons of one course: duplicate ids and orders."""
+    out: list[Problem] = []
+    for attr in ("id", "order"):
+        first: dict[Any, Lesson] = {}
+        for lesson in lessons:
+            value = getattr(lesson, attr)
+            if value in first:
+                assert lesson.path is not None
+                out.append(
+                    Problem(
+                        lesson.path,
+                        f"{attr} {value!r} is already used by {first[value].path}",
+                        field=attr,
+                        line=line_of(lesson.path, (attr,)),
+                    )
+                )
+            else:
+                first[value] = lesson
+    return out
+
+
+@dataclass(frozen=True)
+class Course:
+    """The lessons of one course folder, in order, with where its prompts and pack live."""
+
+    folder: Path
+    lessons: tuple[Lesson, ...]
+
+    @property
+    def pack_dir(self) -> Path:
+        """The offline answer pack that travels with this course."""
+        return self.folder / "pack"
+
+    def get(self, lesson_id: str) -> Lesson:
+        """The lesson with this id (or order number), or a clear error naming the closest."""
+        wanted = lesson_id.strip().lower()
+        for lesson in self.lessons:
+            if lesson.id == wanted or str(lesson.order) == wanted:
+                return lesson
+        ids = [lesson.id for lesson in self.lessons]
+        close = difflib.get_close_matches(wanted, ids, n=1, cutoff=0.5)
+        hint = f"did you mean '{close[0]}'?" if close else f"the lessons are: {', '.join(ids)}"
+        raise UnknownLessonError(f"unknown lesson '{lesson_id}'", hint=hint)
+
+    def next_after(self, lesson: Lesson) -> Lesson | None:
+        """The lesson that follows ``lesson``, if any."""
+        later = [x for x in self.lessons if x.order > lesson.order]
+        return later[0] if later else None
+
+
+def load_course(folder: Path) -> Course:
+    """Load every lesson in ``folder``, raising LessonError at the first problem."""
+    if not folder.is_dir():
+        raise LessonError(
+            f"course folder {folder} does not exist",
+            hint="check --lessons-dir or MLOPS_PRIMER_LESSONS",
+        )
+    lessons = [load_lesson(p) for p in lesson_files(folder)]
+    if not lessons:
+        raise LessonError(f"no lesson files (*.yaml) in {folder}", hint="add one, or check the path")
+    problems = course_problems(lessons)
+    if problems:
+        raise LessonError(str(problems[0]), hint="ids and orders must be unique in a course")
+    return Course(folder=folder, lessons=tuple(sorted(lessons, key=lambda x: x.order)))
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def resolve_theme(lesson: Lesson, text: str) -> Theme:
+    """A suggested theme by id, label or number, else the learner's own words as a theme.
+
+    The learner's words become data in the prompt, never template source.
+    """
+    raw = " ".join(_CONTROL.sub(" ", text).split())
+    if not raw:
+        raise ThemeError("the theme is empty", hint="pick a suggested theme or write a few words")
+    if len(raw) > MAX_THEME_CHARS:
+        raise ThemeError(
+            f"the theme is {len(raw)} characters; at most {MAX_THEME_CHARS}",
+            hint="describe your world in a few words",
+        )
+    low = raw.lower()
+    for theme in lesson.themes:
+        if low in (theme.id, theme.label.lower()):
+            return theme
+    return Theme(id=custom_theme_id(raw), label=raw, phrase=raw)
+
+
+def custom_theme_id(text: str) -> str:
+    """A stable id for a free-text theme (``custom:`` + a slug), for progress and notes."""
+    slug = "-".join(re.findall(r"[a-z0-9]+", text.lower()))[:40] or "theme"
+    return f"custom:{slug}"
+
+
+def is_custom(theme: Theme) -> bool:
+    """True when the theme is the learner's own words, not a suggested one."""
+    return theme.id.startswith("custom:")

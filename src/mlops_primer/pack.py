@@ -1,0 +1,433 @@
+"""Answer packs: the offline answers that ship with a course, and portable JSONL packs.
+
+A course's own pack is a folder of Markdown files, ``pack/<lesson>/<theme>.md``, each
+with a front matter naming the hash of the exact prompt it answers: when a template or
+a lesson's wording changes, ``pack check`` shows the answer as stale instead of letting
+it silently answer a question nobody asks any more.
+
+A portable pack is JSON Lines, one answer a line, made by ``cache export`` or
+``pack build`` and read by ``cache import``. It holds prompts, answers, model and
+dates: never a key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import prompts
+from .errors import PackError, PrimerError
+from .lessons import Course, Lesson, Theme
+from .prompts import Message
+
+PACK_AUTHOR = "mlops-primer course authors"
+RECORD_FORMAT = "mlops-primer/answer@1"
+MAX_PACK_BYTES = 64 * 1024 * 1024
+MAX_RECORD_BYTES = 1024 * 1024
+MAX_PACK_ANSWER_BYTES = 64 * 1024
+ROLES = {"system", "user", "assistant"}
+
+
+@dataclass(frozen=True)
+class PackAnswer:
+    """An answer from a course's own offline pack."""
+
+    lesson_id: str
+    theme_id: str
+    prompt_hash: str
+    author: str
+    date: str
+    text: str
+    path: Path
+
+
+def answer_path(course: Course, lesson: Lesson, theme: Theme) -> Path:
+    """Where the pack answer for this lesson and theme lives."""
+    return course.pack_dir / lesson.id / f"{theme.id}.md"
+
+
+def _split_front_matter(raw: str, path: Path) -> tuple[dict[str, Any], str]:
+    if not raw.startswith("---\n"):
+        raise PackError(f"{path}: no front matter (the file must start with a '---' line)")
+    end = raw.find("\n---\n", 4)
+    if end < 0:
+        raise PackError(f"{path}: the front matter is not closed by a '---' line")
+    import yaml
+
+    try:
+        meta = yaml.safe_load(raw[4:end]) or {}
+    except yaml.YAMLError as exc:
+        raise PackError(f"{path}: invalid front matter: {' '.join(str(exc).split())}") from None
+    if not isinstance(meta, dict):
+        raise PackError(f"{path}: the front matter must be a mapping")
+    return meta, raw[end + 5 :].strip() + "\n"
+
+
+def read_pack_answer(path: Path) -> PackAnswer:
+    """Read one pack answer file, raising PackError on anything malformed."""
+    try:
+        if path.stat().st_size > MAX_PACK_ANSWER_BYTES:
+            raise PackError(f"{path}: over {MAX_PACK_ANSWER_BYTES:,} bytes; refused")
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PackError(f"{path}: cannot read it ({exc})") from None
+    meta, body = _split_front_matter(raw, path)
+    missing = [k for k in ("lesson", "theme", "author", "date") if not meta.get(k)]
+    if missing:
+        raise PackError(f"{path}: front matter lacks {', '.join(missing)}")
+    return PackAnswer(
+        lesson_id=str(meta["lesson"]),
+        theme_id=str(meta["theme"]),
+        prompt_hash=str(meta.get("prompt_hash") or ""),
+        author=str(meta["author"]),
+        date=str(meta["date"]),
+        text=body,
+        path=path,
+    )
+
+
+def find_pack_answer(course: Course, lesson: Lesson, theme: Theme, messages_hash: str) -> (
+    PackAnswer | None
+):
+    """The pack's answer to exactly these messages, or None (missing, stale or unreadable)."""
+    path = answer_path(course, lesson, theme)
+    if not path.is_file():
+        return None
+    try:
+        answer = read_pack_answer(path)
+    except PackError:
+        return None
+    return answer if answer.prompt_hash == messages_hash else None
+
+
+@dataclass(frozen=True)
+class PackIssue:
+    """One thing wrong with a course's pack."""
+
+    kind: str  # missing | stale | invalid | unexpected
+    path: Path
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.path}: {self.detail}"
+
+
+def check(course: Course) -> list[PackIssue]:
+    """Missing, stale, invalid and unexpected answers in the course's pack."""
+    issues: list[PackIssue] = []
+    expected: set[Path] = set()
+    for lesson in course.lessons:
+        for theme in lesson.themes:
+            path = answer_path(course, lesson, theme)
+            expected.add(path)
+            want = prompts.messages_hash(prompts.render(course, lesson, theme))
+            if not path.is_file():
+                issues.append(PackIssue("missing", path, f"no answer for {lesson.id} x {theme.id}"))
+                continue
+            try:
+                answer = read_pack_answer(path)
+            except PackError as exc:
+                issues.append(PackIssue("invalid", path, exc.message.split(": ", 1)[-1]))
+                continue
+            if (answer.lesson_id, answer.theme_id) != (lesson.id, theme.id):
+                issues.append(
+                    PackIssue("invalid", path, f"front matter names {answer.lesson_id} x "
+                              f"{answer.theme_id}")
+                )
+            elif answer.prompt_hash != want:
+                issues.append(
+                    PackIssue(
+                        "stale",
+                        path,
+                        "the prompt changed since this answer was written; re-read it against "
+                        "the new prompt, then run `mlops-primer pack stamp`",
+                    )
+                )
+    if course.pack_dir.is_dir():
+        for path in sorted(course.pack_dir.glob("*/*.md")):
+            if path not in expected:
+                issues.append(PackIssue("unexpected", path, "no lesson x theme asks for it"))
+    return issues
+
+
+def stamp(course: Course, *, lesson_id: str | None = None) -> list[Path]:
+    """Record the current prompt hash in pack answers (after an author re-read them)."""
+    changed: list[Path] = []
+    for lesson in course.lessons:
+        if lesson_id and lesson.id != lesson_id:
+            continue
+        for theme in lesson.themes:
+            path = answer_path(course, lesson, theme)
+            if not path.is_file():
+                continue
+            answer = read_pack_answer(path)
+            want = prompts.messages_hash(prompts.render(course, lesson, theme))
+            if answer.prompt_hash == want:
+                continue
+            head = (
+                f"---\nlesson: {lesson.id}\ntheme: {theme.id}\nprompt_hash: {want}\n"
+                f"author: {answer.author}\ndate: {answer.date}\n---\n\n"
+            )
+            path.write_text(head + answer.text, encoding="utf-8")
+            changed.append(path)
+    return changed
+
+
+# -- portable JSONL packs --------------------------------------------------------------
+
+
+def record(
+    *,
+    messages: list[dict[str, str]],
+    answer: str,
+    model: str,
+    created_at: str,
+    kind: str = "lesson",
+    lesson_id: str | None = None,
+    theme_id: str | None = None,
+    theme_label: str | None = None,
+    params: dict[str, Any] | None = None,
+    finish_reason: str = "stop",
+    host: str | None = None,
+    prompt_tokens: int | None = None,
+    completion_tokens: int | None = None,
+    latency_ms: int | None = None,
+) -> dict[str, Any]:
+    """One portable pack record (no secrets: there is no field that could hold one)."""
+    msgs = [Message(m["role"], m["content"]) for m in messages]
+    return {
+        "format": RECORD_FORMAT,
+        "kind": kind,
+        "lesson_id": lesson_id,
+        "theme_id": theme_id,
+        "theme_label": theme_label,
+        "messages": messages,
+        "messages_hash": prompts.messages_hash(msgs),
+        "params": params or {},
+        "answer": answer,
+        "model": model,
+        "host": host,
+        "finish_reason": finish_reason,
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "latency_ms": latency_ms,
+        "created_at": created_at,
+    }
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A pack line that could not be imported, and why."""
+
+    line: int
+    reason: str
+
+
+def _check_record(obj: Any) -> dict[str, Any]:
+    """Validate one decoded record, returning it or raising ValueError with the reason."""
+    if not isinstance(obj, dict):
+        raise ValueError("not a JSON object")
+    if obj.get("format") != RECORD_FORMAT:
+        raise ValueError(f"format is not {RECORD_FORMAT!r}")
+    msgs = obj.get("messages")
+    if not isinstance(msgs, list) or not msgs:
+        raise ValueError("messages must be a non-empty list")
+    for m in msgs:
+        if not (isinstance(m, dict) and m.get("role") in ROLES and isinstance(m.get("content"), str)):
+            raise ValueError("each message needs a role (system/user/assistant) and text content")
+    for name in ("answer", "model", "created_at"):
+        if not isinstance(obj.get(name), str) or not obj[name].strip():
+            raise ValueError(f"{name} must be non-empty text")
+    if len(obj["answer"]) > 200_000:
+        raise ValueError("answer is over 200,000 characters")
+    for name in ("lesson_id", "theme_id", "theme_label", "host", "finish_reason"):
+        if obj.get(name) is not None and not isinstance(obj[name], str):
+            raise ValueError(f"{name} must be text")
+    for name in ("prompt_tokens", "completion_tokens", "latency_ms"):
+        value = obj.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError(f"{name} must be a whole number")
+    if obj.get("kind", "lesson") not in ("lesson", "followup"):
+        raise ValueError("kind must be 'lesson' or 'followup'")
+    if not isinstance(obj.get("params", {}), dict):
+        raise ValueError("params must be an object")
+    want = prompts.messages_hash([Message(m["role"], m["content"]) for m in msgs])
+    if obj.get("messages_hash") != want:
+        raise ValueError("messages_hash does not match the messages (edited or damaged)")
+    return obj
+
+
+def read_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | Rejected]]:
+    """Each line of a JSONL pack: the validated record, or why it was rejected."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise PackError(f"cannot read pack {path}: {exc.strerror}") from None
+    if size > MAX_PACK_BYTES:
+        raise PackError(
+            f"pack {path} is {size:,} bytes, over the {MAX_PACK_BYTES:,}-byte limit; refused"
+        )
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            if len(raw) > MAX_RECORD_BYTES:
+                yield number, Rejected(number, "line is over 1 MiB")
+                continue
+            try:
+                obj = json.loads(raw.decode("utf-8"))
+                yield number, _check_record(obj)
+            except UnicodeDecodeError:
+                yield number, Rejected(number, "not UTF-8 text")
+            except json.JSONDecodeError as exc:
+                yield number, Rejected(number, f"not JSON ({exc.msg})")
+            except (ValueError, RecursionError) as exc:
+                yield number, Rejected(number, str(exc))
+
+
+def append_record(path: Path, rec: dict[str, Any]) -> None:
+    """Append one record and make it durable, so an interrupted build resumes cleanly."""
+    line = json.dumps(rec, ensure_ascii=False) + "\n"
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(line)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+@dataclass(frozen=True)
+class BuildJob:
+    """One lesson x theme to answer."""
+
+    lesson: Lesson
+    theme: Theme
+    messages: list[Message]
+
+
+def build_jobs(course: Course, output: Path) -> tuple[list[BuildJob], int]:
+    """Jobs still to do for a full pack, and how many the output already holds."""
+    have: set[str] = set()
+    if output.exists():
+        for _, rec in read_records(output):
+            if isinstance(rec, dict):
+                have.add(rec["messages_hash"])
+    jobs, kept = [], 0
+    for lesson in course.lessons:
+        for theme in lesson.themes:
+            messages = prompts.render(course, lesson, theme)
+            if prompts.messages_hash(messages) in have:
+                kept += 1
+            else:
+                jobs.append(BuildJob(lesson, theme, messages))
+    return jobs, kept
+
+
+def build(
+    jobs: list[BuildJob],
+    output: Path,
+    provider_factory: Callable[[], Any],
+    *,
+    concurrency: int,
+    created_at: str,
+    on_done: Callable[[BuildJob, PrimerError | None], None],
+) -> int:
+    """Answer every job, ``concurrency`` at a time; each answer is appended as it completes.
+
+    Returns the number of failures (each reported through ``on_done``).
+    """
+    lock = threading.Lock()
+    failures = 0
+    local = threading.local()
+
+    def run(job: BuildJob) -> None:
+        provider = getattr(local, "provider", None)
+        if provider is None:
+            provider = local.provider = provider_factory()
+        ans = provider.stream(job.messages, lambda _t: None)
+        rec = record(
+            messages=[m.as_dict() for m in job.messages],
+            answer=ans.text,
+            model=ans.model,
+            host=ans.host,
+            created_at=created_at,
+            lesson_id=job.lesson.id,
+            theme_id=job.theme.id,
+            theme_label=job.theme.label,
+            params=provider.params(),
+            finish_reason=ans.finish_reason,
+            prompt_tokens=ans.prompt_tokens,
+            completion_tokens=ans.completion_tokens,
+            latency_ms=ans.latency_ms,
+        )
+        with lock:
+            append_record(output, rec)
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        futures = {pool.submit(run, job): job for job in jobs}
+        for fut in as_completed(futures):
+            job = futures[fut]
+            exc = fut.exception()
+            if exc is not None and not isinstance(exc, PrimerError):
+                raise exc
+            if exc is not None:
+                failures += 1
+            on_done(job, exc)  # type: ignore[arg-type]
+    return failures
+
+
+@dataclass
+class ImportResult:
+    """What an import did: added, already present, and rejected with reasons."""
+
+    added: int = 0
+    present: int = 0
+    rejected: list[Rejected] | None = None
+
+    def __post_init__(self) -> None:
+        self.rejected = self.rejected or []
+
+
+def import_pack(store: Any, path: Path) -> ImportResult:
+    """Check every record of a JSONL pack and store the good ones (only into the store)."""
+    from .llm import answer_key
+
+    result = ImportResult()
+    assert result.rejected is not None
+    for number, rec in read_records(path):
+        if isinstance(rec, Rejected):
+            result.rejected.append(rec)
+            continue
+        msgs = [Message(m["role"], m["content"]) for m in rec["messages"]]
+        try:
+            _, new = store.add_answer(
+                key=answer_key(rec["model"], msgs, rec.get("params") or {}),
+                messages_hash=rec["messages_hash"],
+                messages=rec["messages"],
+                answer=rec["answer"],
+                model=rec["model"],
+                finish_reason=rec.get("finish_reason") or "stop",
+                kind=rec.get("kind") or "lesson",
+                lesson_id=rec.get("lesson_id"),
+                theme_id=rec.get("theme_id"),
+                theme_label=rec.get("theme_label"),
+                host=rec.get("host"),
+                source="import",
+                prompt_tokens=rec.get("prompt_tokens"),
+                completion_tokens=rec.get("completion_tokens"),
+                latency_ms=rec.get("latency_ms"),
+                created_at=rec["created_at"],
+            )
+        except (TypeError, ValueError) as exc:
+            result.rejected.append(Rejected(number, str(exc)))
+            continue
+        if new:
+            result.added += 1
+        else:
+            result.present += 1
+    return result

@@ -1,0 +1,475 @@
+"""The learner's store: one SQLite file holding answers and progress.
+
+Durability comes from SQLite itself: WAL journaling, one short transaction per write,
+and a busy timeout so two ``learn`` processes can share the file. An answer row is
+written only once the stream has ended with a finish reason, in a single INSERT, so
+a crash can lose an answer but never leave half of one. A file that is not a
+database is moved aside (never deleted) and a fresh store started.
+
+The schema evolves through ``MIGRATIONS``: small named functions, each run once and
+recorded in the ``_migrations`` table, in order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .errors import StoreError
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _m001_answers(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE answers (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,
+            messages_hash TEXT NOT NULL,
+            content_hash TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL DEFAULT 'lesson',
+            lesson_id TEXT,
+            theme_id TEXT,
+            theme_label TEXT,
+            messages TEXT NOT NULL,
+            answer TEXT NOT NULL,
+            model TEXT NOT NULL,
+            host TEXT,
+            source TEXT NOT NULL DEFAULT 'llm',
+            finish_reason TEXT NOT NULL,
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            latency_ms INTEGER,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX answers_key ON answers (key, created_at)")
+    db.execute("CREATE INDEX answers_messages ON answers (messages_hash, created_at)")
+
+
+def _m002_progress(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE progress (
+            lesson_id TEXT PRIMARY KEY,
+            theme_id TEXT,
+            theme_label TEXT,
+            step TEXT NOT NULL DEFAULT 'intro',
+            quiz_answers TEXT NOT NULL DEFAULT '{}',
+            quiz_score INTEGER,
+            quiz_total INTEGER,
+            answer_id INTEGER,
+            seconds_spent INTEGER NOT NULL DEFAULT 0,
+            started_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            completed_at TEXT
+        )
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_answers, _m002_progress]
+
+
+def now_iso() -> str:
+    """The current UTC time, to the second, in ISO 8601."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """An answer as kept in the store."""
+
+    id: int
+    key: str
+    messages_hash: str
+    kind: str
+    lesson_id: str | None
+    theme_id: str | None
+    theme_label: str | None
+    messages: list[dict[str, str]]
+    answer: str
+    model: str
+    host: str | None
+    source: str
+    finish_reason: str
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    latency_ms: int | None
+    created_at: str
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> StoredAnswer:
+        data = dict(row)
+        data.pop("content_hash", None)
+        data["messages"] = json.loads(data["messages"])
+        return cls(**data)
+
+
+@dataclass
+class Progress:
+    """Where a learner is in one lesson."""
+
+    lesson_id: str
+    theme_id: str | None = None
+    theme_label: str | None = None
+    step: str = "intro"
+    quiz_answers: dict[str, Any] = field(default_factory=dict)
+    quiz_score: int | None = None
+    quiz_total: int | None = None
+    answer_id: int | None = None
+    seconds_spent: int = 0
+    started_at: str = ""
+    updated_at: str = ""
+    completed_at: str | None = None
+
+    @property
+    def done(self) -> bool:
+        """True once the lesson was completed."""
+        return self.completed_at is not None
+
+
+def content_hash(messages_hash: str, model: str, answer: str) -> str:
+    """Identity of an answer for de-duplication (same prompt, model and text)."""
+    return hashlib.sha256(f"{messages_hash}\n{model}\n{answer}".encode()).hexdigest()
+
+
+def _friendly(exc: sqlite3.Error, path: Path) -> StoreError:
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text:
+        return StoreError(
+            f"cannot write to the store {path}: it is read-only",
+            hint="check its permissions, or set MLOPS_PRIMER_HOME to a writable folder",
+        )
+    if "disk is full" in text or "disk full" in text:
+        return StoreError(
+            f"cannot write to the store {path}: the disk is full",
+            hint="free some space; your earlier answers and progress are safe",
+        )
+    if "unable to open" in text:
+        return StoreError(
+            f"cannot open the store {path}",
+            hint="check that the folder exists and is writable, or set MLOPS_PRIMER_HOME",
+        )
+    if "locked" in text or "busy" in text:
+        return StoreError(
+            f"the store {path} is busy in another mlops-primer process",
+            hint="wait for it to finish and try again",
+        )
+    return StoreError(f"the store {path} failed: {exc}")
+
+
+class Store:
+    """Answers and progress in one SQLite file."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        self.notice: str | None = None
+        self.readonly = readonly
+        self._db = self._open()
+
+    # -- opening, recovery, migrations -------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            if not self.readonly:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self._looks_foreign():
+                self._move_aside("it is not an mlops-primer database")
+            try:
+                return self._connect_and_migrate()
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.OperationalError) and not _is_corruption(exc):
+                    raise
+                self._move_aside(f"it is damaged ({exc})")
+                return self._connect_and_migrate()
+        except sqlite3.Error as exc:
+            raise _friendly(exc, self.path) from None
+        except PermissionError:
+            raise StoreError(
+                f"cannot create the store in {self.path.parent}: permission denied",
+                hint="set MLOPS_PRIMER_HOME to a folder you can write",
+            ) from None
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the store in {self.path.parent}: {exc.strerror}",
+                hint="set MLOPS_PRIMER_HOME to a folder you can write",
+            ) from None
+
+    def _looks_foreign(self) -> bool:
+        try:
+            with self.path.open("rb") as fh:
+                head = fh.read(16)
+        except FileNotFoundError:
+            return False
+        return bool(head) and head != SQLITE_MAGIC
+
+    def _move_aside(self, why: str) -> None:
+        if self.readonly:
+            raise StoreError(f"the store {self.path} cannot be read: {why}")
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.broken-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.path.with_name(f"{self.path.name}.broken-{stamp}-{n}")
+        os.replace(self.path, target)
+        for suffix in ("-wal", "-shm"):
+            side = self.path.with_name(self.path.name + suffix)
+            if side.exists():
+                os.replace(side, target.with_name(target.name + suffix))
+        self.notice = (
+            f"Your store could not be read ({why}); it was moved to {target} and a fresh "
+            "one started."
+        )
+
+    def _connect_and_migrate(self) -> sqlite3.Connection:
+        if self.readonly:
+            uri = f"file:{self.path}?mode=ro"
+            db = sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None)
+        else:
+            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        try:
+            db.execute("PRAGMA busy_timeout = 10000")
+            if not self.readonly:
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = NORMAL")
+                self._migrate(db)
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection) -> None:
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+        )
+        done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
+        for migration in MIGRATIONS:
+            name = migration.__name__.lstrip("_")
+            if name in done:
+                continue
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                # another process may have applied it while we waited for the lock
+                if db.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
+                    db.execute("COMMIT")
+                    continue
+                migration(db)
+                db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, now_iso()))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def migrations(self) -> list[str]:
+        """Names of the migrations applied, in order."""
+        return [r[0] for r in self._db.execute("SELECT name FROM _migrations ORDER BY rowid")]
+
+    def close(self) -> None:
+        """Close the connection (WAL content is checkpointed by SQLite)."""
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction; any SQLite failure becomes a clear StoreError."""
+        if self.readonly:
+            raise StoreError(f"the store {self.path} is open read-only")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise _friendly(exc, self.path) from None
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _friendly(exc, self.path) from None
+
+    # -- answers -----------------------------------------------------------------------
+
+    def add_answer(
+        self,
+        *,
+        key: str,
+        messages_hash: str,
+        messages: list[dict[str, str]],
+        answer: str,
+        model: str,
+        finish_reason: str,
+        kind: str = "lesson",
+        lesson_id: str | None = None,
+        theme_id: str | None = None,
+        theme_label: str | None = None,
+        host: str | None = None,
+        source: str = "llm",
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+        latency_ms: int | None = None,
+        created_at: str | None = None,
+    ) -> tuple[int, bool]:
+        """Store a complete answer; returns (row id, True if it was new)."""
+        if not finish_reason:
+            raise ValueError("only complete answers (with a finish reason) are stored")
+        chash = content_hash(messages_hash, model, answer)
+        with self._write() as db:
+            row = db.execute("SELECT id FROM answers WHERE content_hash = ?", (chash,)).fetchone()
+            if row:
+                return int(row[0]), False
+            cur = db.execute(
+                """INSERT INTO answers (key, messages_hash, content_hash, kind, lesson_id,
+                   theme_id, theme_label, messages, answer, model, host, source, finish_reason,
+                   prompt_tokens, completion_tokens, latency_ms, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    key, messages_hash, chash, kind, lesson_id, theme_id, theme_label,
+                    json.dumps(messages, ensure_ascii=False), answer, model, host, source,
+                    finish_reason, prompt_tokens, completion_tokens, latency_ms,
+                    created_at or now_iso(),
+                ),
+            )
+            return int(cur.lastrowid or 0), True
+
+    def find(self, key: str) -> StoredAnswer | None:
+        """The newest answer for exactly this model, prompt and settings."""
+        rows = self._read(
+            "SELECT * FROM answers WHERE key = ? ORDER BY created_at DESC, id DESC LIMIT 1", (key,)
+        )
+        return StoredAnswer.from_row(rows[0]) if rows else None
+
+    def find_by_messages(self, messages_hash: str) -> StoredAnswer | None:
+        """The newest answer to these exact messages, from any model (for offline replay)."""
+        rows = self._read(
+            "SELECT * FROM answers WHERE messages_hash = ? ORDER BY created_at DESC, id DESC "
+            "LIMIT 1",
+            (messages_hash,),
+        )
+        return StoredAnswer.from_row(rows[0]) if rows else None
+
+    def get(self, answer_id: int) -> StoredAnswer | None:
+        """One answer by its id."""
+        rows = self._read("SELECT * FROM answers WHERE id = ?", (answer_id,))
+        return StoredAnswer.from_row(rows[0]) if rows else None
+
+    def answers(self) -> list[StoredAnswer]:
+        """Every stored answer, oldest first."""
+        return [StoredAnswer.from_row(r) for r in self._read("SELECT * FROM answers ORDER BY id")]
+
+    def count_answers(self) -> int:
+        """How many answers are stored."""
+        return int(self._read("SELECT count(*) FROM answers")[0][0])
+
+    def clear_answers(self) -> int:
+        """Delete every stored answer (progress is kept); returns how many were removed."""
+        with self._write() as db:
+            n = db.execute("SELECT count(*) FROM answers").fetchone()[0]
+            db.execute("DELETE FROM answers")
+            db.execute("UPDATE progress SET answer_id = NULL")
+        return int(n)
+
+    # -- progress ----------------------------------------------------------------------
+
+    def progress(self, lesson_id: str) -> Progress | None:
+        """Progress in one lesson, or None if never started."""
+        rows = self._read("SELECT * FROM progress WHERE lesson_id = ?", (lesson_id,))
+        return _progress(rows[0]) if rows else None
+
+    def all_progress(self) -> dict[str, Progress]:
+        """Progress in every lesson started, by lesson id."""
+        return {r["lesson_id"]: _progress(r) for r in self._read("SELECT * FROM progress")}
+
+    def save_progress(self, p: Progress, *, add_seconds: float = 0) -> None:
+        """Write one lesson's progress in a single transaction."""
+        stamp = now_iso()
+        p.updated_at = stamp
+        p.started_at = p.started_at or stamp
+        with self._write() as db:
+            db.execute(
+                """INSERT INTO progress (lesson_id, theme_id, theme_label, step, quiz_answers,
+                       quiz_score, quiz_total, answer_id, seconds_spent, started_at, updated_at,
+                       completed_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (lesson_id) DO UPDATE SET
+                       theme_id = excluded.theme_id, theme_label = excluded.theme_label,
+                       step = excluded.step, quiz_answers = excluded.quiz_answers,
+                       quiz_score = excluded.quiz_score, quiz_total = excluded.quiz_total,
+                       answer_id = excluded.answer_id,
+                       seconds_spent = progress.seconds_spent + ?,
+                       updated_at = excluded.updated_at, completed_at = excluded.completed_at""",
+                (
+                    p.lesson_id, p.theme_id, p.theme_label, p.step, json.dumps(p.quiz_answers),
+                    p.quiz_score, p.quiz_total, p.answer_id, int(add_seconds), p.started_at,
+                    p.updated_at, p.completed_at, int(add_seconds),
+                ),
+            )
+            row = db.execute(
+                "SELECT seconds_spent FROM progress WHERE lesson_id = ?", (p.lesson_id,)
+            ).fetchone()
+            p.seconds_spent = int(row[0])
+
+    def reset_progress(self, lesson_id: str | None = None) -> int:
+        """Forget progress in one lesson or all; answers are kept. Returns rows removed."""
+        with self._write() as db:
+            if lesson_id:
+                cur = db.execute("DELETE FROM progress WHERE lesson_id = ?", (lesson_id,))
+            else:
+                cur = db.execute("DELETE FROM progress")
+            return cur.rowcount
+
+
+def _progress(row: sqlite3.Row) -> Progress:
+    data = dict(row)
+    data["quiz_answers"] = json.loads(data["quiz_answers"] or "{}")
+    return Progress(**data)
+
+
+def _is_corruption(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return any(s in text for s in ("malformed", "not a database", "corrupt", "file is encrypted"))
+
+
+def open_store(path: Path | None = None) -> Store:
+    """Open (creating and migrating as needed) the learner's store."""
+    from .paths import store_file
+
+    return Store(path or store_file())
+
+
+class Timer:
+    """Seconds spent on a step, for progress' time-spent figure."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    def lap(self) -> float:
+        """Seconds since the last lap (or creation)."""
+        now = time.monotonic()
+        out, self.start = now - self.start, now
+        return out

@@ -1,0 +1,33 @@
+"""Terminal output: consoles, renderables and the streaming Markdown view.
+
+Everything here shows or asks; nothing here decides what happens next.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from rich.console import Console
+
+
+def make_console(*, plain: bool = False, stderr: bool = False) -> Console:
+    """A console for stdout (or stderr); plain when asked, when NO_COLOR is set, or when piped.
+
+    ``markup`` and ``emoji`` are off: lesson and LLM text is printed as it is, so
+    ``[brackets]`` and ``:words:`` never turn into styles or pictures.
+    """
+    stream = sys.stderr if stderr else sys.stdout
+    no_color = bool(os.environ.get("NO_COLOR"))
+    if plain or no_color:
+        return Console(
+            file=stream, markup=False, emoji=False, highlight=False, no_color=True,
+            force_terminal=False, color_system=None, force_interactive=False,
+            soft_wrap=not stream.isatty(),
+        )
+    return Console(file=stream, markup=False, emoji=False, highlight=False)
+
+
+def is_plain(console: Console) -> bool:
+    """True when the console should get plain text with no control codes."""
+    return not console.is_terminal or console.no_color

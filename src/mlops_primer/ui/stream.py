@@ -1,0 +1,162 @@
+"""Streaming Markdown into a terminal without re-rendering the whole answer per token.
+
+The answer is cut into Markdown blocks at blank lines that lie outside a code fence.
+A block that is followed by a blank line can no longer change: it is rendered once and
+printed into the scrollback. Only the block still being written stays in a small
+``Live`` region, re-rendered at most ``fps`` times a second. Cost per token is bounded
+by the size of the open block, so a long answer costs linear time, not quadratic.
+
+When the console is not a terminal (a pipe, a file, ``--plain``, ``NO_COLOR``) the text
+is written as it comes, with no control codes at all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rich.console import Console
+from rich.live import Live
+from rich.markdown import Markdown
+from rich.text import Text
+
+_FENCES = ("```", "~~~")
+
+
+def stable_cut(text: str, start: int = 0) -> int:
+    """The end of the last complete block in ``text[start:]`` (``start`` if none).
+
+    ``start`` must lie outside a code fence. A block is complete once a blank line
+    outside any fence follows it.
+    """
+    in_fence = False
+    cut = start
+    pos = start
+    while True:
+        nl = text.find("\n", pos)
+        if nl < 0:
+            return cut  # the last line is still being written
+        line = text[pos:nl]
+        stripped = line.lstrip()
+        if stripped.startswith(_FENCES):
+            in_fence = not in_fence
+        elif not in_fence and not stripped:
+            cut = nl + 1
+        pos = nl + 1
+
+
+class MarkdownStream:
+    """Feed it text as it arrives; it shows well-rendered Markdown as cheaply as it can."""
+
+    def __init__(
+        self,
+        console: Console,
+        *,
+        plain: bool = False,
+        fps: float = 12.0,
+        clock: Callable[[], float] = time.monotonic,
+        code_theme: str = "ansi_dark",
+    ) -> None:
+        self.console = console
+        self.plain = plain or not console.is_terminal
+        self._interval = 1.0 / fps if fps > 0 else 0.0
+        self._clock = clock
+        self._code_theme = code_theme
+        self._text = ""
+        self._committed = 0
+        self._scanned = 0
+        self._last = 0.0
+        self._live: Live | None = None
+        self._blocks_printed = 0
+
+    @property
+    def text(self) -> str:
+        """Everything fed so far."""
+        return self._text
+
+    def _markdown(self, source: str) -> Markdown:
+        return Markdown(source, code_theme=self._code_theme, hyperlinks=False)
+
+    def _ensure_live(self) -> Live:
+        if self._live is None:
+            self._live = Live(
+                Text(""),
+                console=self.console,
+                auto_refresh=False,
+                transient=True,
+                vertical_overflow="visible",
+            )
+            self._live.start()
+        return self._live
+
+    def feed(self, chunk: str) -> None:
+        """Take the next piece of the answer."""
+        if not chunk:
+            return
+        self._text += chunk
+        if self.plain:
+            self.console.file.write(chunk)
+            self.console.file.flush()
+            return
+        now = self._clock()
+        if now - self._last >= self._interval:
+            self._last = now
+            self._refresh()
+
+    def _refresh(self) -> None:
+        live = self._ensure_live()
+        # rescan only from the committed point: everything before it is settled
+        cut = stable_cut(self._text, self._committed)
+        if cut > self._committed:
+            block = self._text[self._committed : cut].strip("\n")
+            self._committed = cut
+            if block.strip():
+                self._print_block(live.console, block)
+        tail = self._text[self._committed :]
+        live.update(self._markdown(tail) if tail.strip() else Text(""), refresh=True)
+
+    def _print_block(self, console: Console, block: str) -> None:
+        if self._blocks_printed:
+            console.print()
+        console.print(self._markdown(block))
+        self._blocks_printed += 1
+
+    def close(self) -> None:
+        """The answer is complete: print what is left and stop the live region."""
+        if self.plain:
+            if self._text and not self._text.endswith("\n"):
+                self.console.file.write("\n")
+            self.console.file.flush()
+            return
+        tail = self._text[self._committed :].strip("\n")
+        self._committed = len(self._text)
+        self._stop_live()
+        if tail.strip():
+            self._print_block(self.console, tail)
+
+    def abort(self) -> None:
+        """Stop showing (Ctrl-C, an error): leave the terminal as it was, keep what was shown."""
+        if self.plain:
+            self.console.file.write("\n")
+            self.console.file.flush()
+            return
+        tail = self._text[self._committed :].strip("\n")
+        self._committed = len(self._text)
+        self._stop_live()
+        if tail.strip():
+            self._print_block(self.console, tail)
+
+    def _stop_live(self) -> None:
+        if self._live is not None:
+            self._live.update(Text(""), refresh=True)
+            self._live.stop()
+            self._live = None
+
+
+def render_markdown(console: Console, text: str, *, plain: bool = False) -> None:
+    """Show a whole answer at once (a replay), as Markdown or plain text."""
+    if plain or not console.is_terminal:
+        console.file.write(text if text.endswith("\n") else text + "\n")
+        console.file.flush()
+        return
+    console.print(Markdown(text, code_theme="ansi_dark", hyperlinks=False))
