@@ -91,7 +91,10 @@ class OpenAIProvider:
 
     def _get_client(self) -> Any:
         if self._client is None:
-            import httpx
+            try:
+                import httpx2 as httpx  # openai >= 3 is built on httpx2
+            except ImportError:  # pragma: no cover - older openai, on httpx
+                import httpx
             import openai
 
             s = self.settings
@@ -107,7 +110,10 @@ class OpenAIProvider:
 
     def _error(self, exc: BaseException) -> LLMError:
         """One line for the learner: what happened and what to do."""
-        import httpx
+        try:
+            import httpx2 as httpx  # openai >= 3 is built on httpx2
+        except ImportError:  # pragma: no cover - older openai, on httpx
+            import httpx
         import openai
 
         s = self.settings

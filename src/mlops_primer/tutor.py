@@ -102,7 +102,7 @@ class Tutor:
             return Reply(
                 text=packed.text,
                 origin="pack",
-                label=f"offline answer from the course pack ({packed.author}, {packed.date})",
+                label=f"offline answer from the course pack: {packed.author}, {packed.date}",
                 messages=tuple(messages),
                 model=None,
             )

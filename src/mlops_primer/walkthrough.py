@@ -290,6 +290,11 @@ class Walkthrough:
     def followups(self, lesson: Lesson, theme: Theme | None, reply: Reply | None) -> None:
         if theme is None or reply is None or not reply.text:
             return
+        if self.tutor.offline:
+            self.say("(Follow-up questions need an LLM; with one configured you can ask the "
+                     "tutor anything about this lesson here.)", "dim")
+            self.ask("Press Enter to go on to the quiz:")
+            return
         while True:
             raw = self.ask("Ask a follow-up question, or press Enter to go on to the quiz:")
             if raw.lower() in ("", "skip"):

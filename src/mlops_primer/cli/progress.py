@@ -107,7 +107,7 @@ def _pack_answer(c, lesson, p):  # noqa: ANN001, ANN202
     found = find_pack_answer(c, lesson, theme, prompts.messages_hash(messages))
     if found is None:
         return None, None
-    return found.text, f"offline answer from the course pack ({found.author}, {found.date})"
+    return found.text, f"offline answer from the course pack: {found.author}, {found.date}"
 
 
 def register(app: typer.Typer) -> None:
