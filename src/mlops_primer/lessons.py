@@ -178,6 +178,12 @@ def read_yaml(path: Path, *, max_bytes: int = MAX_LESSON_BYTES) -> Any:
         ) from None
     except yaml.YAMLError as exc:
         raise LessonError(f"{path}: invalid YAML: {' '.join(str(exc).split())}") from None
+    except (ValueError, OverflowError, RecursionError) as exc:
+        # the constructor turns a scalar into a value: `2024-02-30` or a 5000-digit number
+        raise LessonError(
+            f"{path}: invalid YAML value: {' '.join(str(exc).split())}",
+            hint="quote the value if it is meant as text",
+        ) from None
 
 
 def line_of(path: Path, loc: tuple[str | int, ...]) -> int | None:

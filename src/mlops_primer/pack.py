@@ -239,7 +239,8 @@ def _check_record(obj: Any) -> dict[str, Any]:
     if not isinstance(msgs, list) or not msgs:
         raise ValueError("messages must be a non-empty list")
     for m in msgs:
-        if not (isinstance(m, dict) and m.get("role") in ROLES and isinstance(m.get("content"), str)):
+        role = m.get("role") if isinstance(m, dict) else None
+        if not (isinstance(role, str) and role in ROLES and isinstance(m.get("content"), str)):
             raise ValueError("each message needs a role (system/user/assistant) and text content")
     for name in ("answer", "model", "created_at"):
         if not isinstance(obj.get(name), str) or not obj[name].strip():

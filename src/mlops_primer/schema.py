@@ -10,6 +10,7 @@ editors from the same classes: one schema, two uses.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import types
 import typing
@@ -163,6 +164,7 @@ def _build_record(cls: type, data: Any, loc: Loc, issues: list[Issue]) -> Any:
     for key in data:
         if key not in fields:
             close = [n for n in fields if n.replace("_", "") == str(key).replace("_", "").lower()]
+            close = close or difflib.get_close_matches(str(key).lower(), list(fields), 1, 0.75)
             extra = f" (did you mean {close[0]!r}?)" if close else ""
             issues.append(Issue((*loc, str(key)), f"unknown field{extra}"))
     kwargs: dict[str, Any] = {}

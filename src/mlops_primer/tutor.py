@@ -249,8 +249,15 @@ class Tutor:
         return self.store.progress(lesson.id) or Progress(lesson_id=lesson.id)
 
     def resume_point(self) -> Lesson | None:
-        """The first lesson not yet done, or None when the course is complete."""
-        done = {k for k, p in self.store.all_progress().items() if p.done}
+        """Where `learn` picks up: the lesson left mid-way most recently, else the first
+        lesson not yet done; None when the course is complete."""
+        progress = self.store.all_progress()
+        ids = {lesson.id: lesson for lesson in self.course.lessons}
+        started = [p for p in progress.values() if not p.done and p.lesson_id in ids]
+        if started:
+            latest = max(started, key=lambda p: (p.updated_at, p.lesson_id))
+            return ids[latest.lesson_id]
+        done = {k for k, p in progress.items() if p.done}
         for lesson in self.course.lessons:
             if lesson.id not in done:
                 return lesson

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,7 +56,11 @@ def _check_group(folder: Path, files: list[Path], report: Report) -> None:
         try:
             data = read_yaml(path)
         except PrimerError as exc:
-            report.problems.append(Problem(path, exc.message.removeprefix(f"{path}").lstrip(":")))
+            rest = exc.message.removeprefix(f"{path}")
+            at = re.match(r":(\d+):", rest)  # read_yaml puts the YAML line after the path
+            line = int(at.group(1)) if at else None
+            rest = rest[at.end():] if at else rest.removeprefix(":")
+            report.problems.append(Problem(path, rest.strip(), line=line))
             continue
         lesson, problems = lesson_problems(path, data)
         report.problems.extend(problems)

@@ -81,9 +81,13 @@ def _one_shot(tutor, lesson, theme_text, console) -> None:  # noqa: ANN001 - int
         ) from None
     except ReplayAvailable as exc:
         view.abort()
+        # a course-pack answer is no "earlier answer" of the learner's: say which it is
+        what = ("an earlier answer exists" if exc.replay.origin == "cache"
+                else "an offline answer exists")
         raise LLMError(
             exc.cause.message,
-            hint=f"{exc.cause.hint}; an earlier answer exists: add --offline to replay it",
+            hint="; ".join(h for h in (exc.cause.hint, f"{what}: add --offline to replay it")
+                           if h),
         ) from None
     except (NoAnswerError, LLMError):
         view.abort()

@@ -1,0 +1,139 @@
+"""Start-up time of the CLI against the floor of importing its two frameworks.
+
+    uv run python benchmarks/startup.py [--runs 15] [--no-bytecode-cache]
+
+Measures the median wall time (after warm-up runs) of
+
+* the floor: ``python -c "import typer, rich.console"``
+* ``mlops-primer --help``
+* ``mlops-primer lessons``
+
+with the console script of the venv, and prints each command's ratio to the floor
+(target <= 1.25x). It then reports, without timing, which heavy modules each command
+imports in-process (``openai`` must not be among them), and for a command over its
+target, the packages that it imports beyond the floor, by ``-X importtime`` self time.
+
+Runs are interleaved (floor, --help, lessons, floor, ...) so that load on the machine
+affects all three alike. The learner home is an empty temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _bench as b  # noqa: E402
+
+TARGET = 1.25
+HEAVY = ("openai", "httpx", "pydantic", "yaml", "jinja2", "sqlite3", "rich.markdown",
+         "pygments")
+
+_PROBE = r"""
+import json, sys
+sys.argv = ["mlops-primer", *{argv!r}]
+from mlops_primer.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stdout.flush()
+sys.stderr.write("\n@@PROBE@@" + json.dumps({{m: m in sys.modules for m in {heavy!r}}}) + "\n")
+"""
+
+
+def loaded_modules(argv: list[str], env: dict) -> dict[str, bool]:
+    """Which HEAVY modules are in sys.modules after running the CLI main in-process."""
+    proc = b.python_child(_PROBE.format(argv=argv, heavy=HEAVY), env)
+    for line in proc.stderr.splitlines():
+        if line.startswith("@@PROBE@@"):
+            return json.loads(line[len("@@PROBE@@"):])
+    raise RuntimeError(f"probe for {argv} failed:\n{proc.stderr}")
+
+
+def extra_imports(cmd: list[str], floor_cmd: list[str], env: dict, top: int = 6) -> list[str]:
+    """Packages imported by ``cmd`` but not by the floor, by summed self time (one run)."""
+    floor = set(b.importtime(floor_cmd, env))
+    mine = b.importtime(cmd, env)
+    by_pkg: dict[str, int] = defaultdict(int)
+    for name, (self_us, _cum) in mine.items():
+        if name not in floor:
+            by_pkg[name.split(".")[0]] += self_us
+    total = sum(by_pkg.values())
+    ranked = sorted(by_pkg.items(), key=lambda kv: -kv[1])[:top]
+    return [f"{total / 1000:.0f} ms of imports beyond the floor; largest: "
+            + ", ".join(f"{pkg} {us / 1000:.0f} ms" for pkg, us in ranked)]
+
+
+def run(runs: int = 15, warmup: int = 2, bytecode_cache: bool = True) -> list[b.Row]:
+    cli = b.cli_command()
+    floor_cmd = [b.PYTHON, "-c", "import typer, rich.console"]
+    cmds = {
+        "floor": floor_cmd,
+        "--help": [*cli, "--help"],
+        "lessons": [*cli, "lessons"],
+    }
+    with tempfile.TemporaryDirectory(prefix="mlops-bench-home-") as home:
+        env = b.child_env(Path(home), bytecode_cache=bytecode_cache)
+        for _ in range(warmup):
+            for cmd in cmds.values():
+                b.timed_run(cmd, env)
+        times: dict[str, list[float]] = {name: [] for name in cmds}
+        for i in range(runs):
+            names = list(cmds)
+            names = names[i % 3:] + names[:i % 3]  # rotate who goes first
+            for name in names:
+                times[name].append(b.timed_run(cmds[name], env))
+
+        med = {name: b.median(ts) for name, ts in times.items()}
+        print(f"startup: {' '.join(cli)} ({runs} runs each after {warmup} warm-up runs, "
+              f"bytecode cache {'on' if bytecode_cache else 'as inherited'})")
+        print(f"  {'command':<28}{'median':>10}{'min':>10}{'max':>10}{'x floor':>10}  target")
+        rows: list[b.Row] = []
+        for name, ts in times.items():
+            ratio = med[name] / med["floor"]
+            label = "python -c 'import typer, rich.console'" if name == "floor" else (
+                f"mlops-primer {name}")
+            tgt = "" if name == "floor" else f"<= {TARGET:.2f}x: {b.verdict(ratio <= TARGET)}"
+            print(f"  {label[:28]:<28}{b.ms(med[name]):>10}{b.ms(min(ts)):>10}"
+                  f"{b.ms(max(ts)):>10}{ratio:>9.2f}x  {tgt}")
+            if name != "floor":
+                rows.append(b.Row(f"startup: {name} / floor", f"{ratio:.2f}x "
+                                  f"({b.ms(med[name])} vs {b.ms(med['floor'])})",
+                                  f"<= {TARGET:.2f}x", ratio <= TARGET))
+
+        print("  heavy modules in sys.modules after running main() in-process:")
+        for name in ("--help", "lessons"):
+            mods = loaded_modules([name], env)
+            loaded = [m for m, yes in mods.items() if yes]
+            print(f"    mlops-primer {name:<10} openai imported: "
+                  f"{'YES' if mods['openai'] else 'no'}; heavy modules loaded: "
+                  f"{', '.join(loaded) or 'none'}")
+            rows.append(b.Row(f"startup: openai not imported by {name}",
+                              "imported" if mods["openai"] else "not imported",
+                              "not imported", not mods["openai"]))
+
+        for name in ("--help", "lessons"):
+            if med[name] / med["floor"] > TARGET:
+                print(f"  why mlops-primer {name} is over target (-X importtime, one run):")
+                for line in extra_imports(cmds[name], floor_cmd, env):
+                    print(f"    {line}")
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--no-bytecode-cache", action="store_true",
+                    help="keep the inherited PYTHONDONTWRITEBYTECODE / pycache settings")
+    args = ap.parse_args()
+    run(args.runs, args.warmup, bytecode_cache=not args.no_bytecode_cache)
+
+
+if __name__ == "__main__":
+    main()

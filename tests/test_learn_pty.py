@@ -1,0 +1,171 @@
+"""The interactive `learn` flow, played in a real pseudo-terminal with pexpect."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from conftest import ROOT, SCRUBBED, run
+from mlops_primer.lessons import Course
+
+TIMEOUT = 20
+
+
+def spawn(home: Path, *args: str, extra_env: dict[str, str] | None = None,
+          cwd: Path | None = None) -> pexpect.spawn:
+    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
+    env.update({"MLOPS_PRIMER_HOME": str(home), "TERM": "xterm-256color", "COLUMNS": "100",
+                "LINES": "40"})
+    env.update(extra_env or {})
+    child = pexpect.spawn(sys.executable, ["-m", "mlops_primer", "learn", *args], env=env,
+                          cwd=str(cwd or ROOT), encoding="utf-8", timeout=TIMEOUT,
+                          dimensions=(40, 100))
+    return child
+
+
+def wrong_choice(q) -> int:  # noqa: ANN001
+    """A 1-based wrong choice for a quiz question."""
+    return next(i for i in range(len(q.choices)) if i != q.answer_index) + 1
+
+
+def test_whole_lesson_with_quiz_hint_back_quit_and_resume(home: Path, course: Course,
+                                                          tmp_path: Path) -> None:
+    lesson = course.get("versioning")
+    quiz = lesson.quiz
+    child = spawn(home, cwd=tmp_path)
+    child.expect("0 of 5 lessons done")
+    child.expect("Lesson number")
+    child.sendline("3")
+    child.expect("Why it matters|What this lesson explains")
+    child.expect("Press Enter to choose a metaphor world")
+    child.sendline("")
+    child.expect("Animals in a zoo")
+    child.expect("Theme number or your own world")
+    child.sendline("1")
+    child.expect("offline answer from the course pack")
+    child.expect("Recap")
+    child.expect("Enter to continue")
+    child.sendline("")
+    child.expect("Key takeaways")
+    child.expect("Press Enter to go on to the quiz")
+    child.sendline("")
+    # question 1: a wrong first try shows the hint, then the right answer
+    child.expect("Question 1 of")
+    child.expect(r"Your answer \(1-\d\)")
+    child.sendline(str(wrong_choice(quiz[0])))
+    child.expect("Hint:")
+    child.sendline(str(quiz[0].answer_index + 1))
+    child.expect("Right!")
+    # question 2: go back to question 1 and answer it right first time
+    child.expect("Question 2 of")
+    child.expect("Your answer")
+    child.sendline("back")
+    child.expect("Question 1 of")
+    child.expect("Your answer")
+    child.sendline(str(quiz[0].answer_index + 1))
+    child.expect("Right!")
+    child.expect("Question 2 of")
+    child.expect("Your answer")
+    child.sendline("quit")
+    child.expect("progress is saved")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    progress = json.loads(run("progress", "--json", env={"MLOPS_PRIMER_HOME": str(home)}).stdout)
+    versioning = next(p for p in progress if p["id"] == "versioning")
+    assert versioning["step"] == "quiz" and versioning["theme_id"] == "zoo"
+    assert not versioning["done"]
+
+    # resume: the menu offers lesson 3 again, and the quiz continues at question 2
+    child = spawn(home, cwd=tmp_path)
+    child.expect("continue with lesson 3")  # the lesson left mid-way
+    child.expect("in progress: quiz")
+    child.expect("Lesson number")
+    child.sendline("")
+    child.expect("Question 2 of")
+    for i in range(1, len(quiz)):
+        child.expect("Your answer")
+        child.sendline(str(quiz[i].answer_index + 1))
+        child.expect("Right!")
+    child.expect(rf"Quiz done: {len(quiz)} of {len(quiz)} right on the first try")
+    child.expect("Save study notes")
+    child.sendline("notes.md")
+    child.expect("Notes saved")
+    child.expect("Enter for lesson 4")
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    notes = (tmp_path / "notes.md").read_text()
+    assert notes.startswith("# Study notes: Data versioning and experiment tracking")
+    assert "animals in a zoo" in notes.lower() or "Animals in a zoo" in notes
+    assert f"Score: {len(quiz)} of {len(quiz)}" in notes
+    assert "## Further reading" in notes
+    progress = json.loads(run("progress", "--json", env={"MLOPS_PRIMER_HOME": str(home)}).stdout)
+    versioning = next(p for p in progress if p["id"] == "versioning")
+    assert versioning["done"] and versioning["quiz_score"] == len(quiz)
+    listing = run("lessons", env={"MLOPS_PRIMER_HOME": str(home)}).stdout
+    assert "✓" in listing and f"{len(quiz)}/{len(quiz)}" in listing
+
+
+def test_free_text_theme_offline_offers_suggested_and_prompt(home: Path) -> None:
+    child = spawn(home, "deployment")
+    child.expect("Press Enter to choose")
+    child.sendline("")
+    child.expect("Theme number")
+    child.sendline("{{ 7*7 }} beekeeping")
+    child.expect("No answer is available for this theme offline")
+    child.expect("--- user ---")
+    child.expect(r"\{\{ 7\*7 \}\} beekeeping")
+    child.expect("pick another theme")
+    child.sendline("")
+    child.expect("Theme number")
+    child.sendline("1")
+    child.expect("offline answer from the course pack")
+    child.expect("Enter to continue")
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_ctrl_c_during_streaming_stores_nothing_and_restores_terminal(home: Path, server) -> None:
+    server.chunk_size = 3
+    server.chunk_delay = 0.05
+    server.default_reply = "## Heading\n\n" + "The model keeps learning. " * 200 + "\n"
+    child = spawn(home, "drift", "--theme", "sailing", "--base-url", server.base_url,
+                  "--model", "test-model")
+    child.expect("Asking test-model")
+    child.expect("The model keeps learning")
+    child.sendintr()
+    child.expect("not stored")
+    child.expect(pexpect.EOF)
+    out = child.before or ""
+    child.close()
+    assert child.exitstatus == 130
+    assert "Traceback" not in out
+    import sqlite3
+
+    db = sqlite3.connect(home / "primer.db")
+    assert db.execute("SELECT count(*) FROM answers").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("word", ["quit", "\x04"])
+def test_quit_and_ctrl_d_at_the_menu(home: Path, word: str) -> None:
+    child = spawn(home)
+    child.expect("Lesson number")
+    if word == "\x04":
+        child.sendeof()
+    else:
+        child.sendline(word)
+    child.expect("progress is saved")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
