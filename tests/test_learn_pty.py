@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pexpect
 import pytest
-
 from conftest import ROOT, SCRUBBED, run
+
 from mlops_primer.lessons import Course
 
 TIMEOUT = 20

@@ -11,7 +11,7 @@ import difflib
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from . import schema
 from .errors import LessonError, ThemeError, UnknownLessonError
@@ -76,7 +76,7 @@ class Tool:
 
     name: str = spec(description="The tool's name.")
     purpose: str = spec(description="What it does, in one line.")
-    url: Optional[str] = spec(description="Its home page.", default=None)
+    url: str | None = spec(description="Its home page.", default=None)
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class Reading:
 
     title: str = spec(description="Title of the work.")
     source: str = spec(description="Authors, publisher or site, and year.")
-    url: Optional[str] = spec(description="Where to find it.", default=None)
+    url: str | None = spec(description="Where to find it.", default=None)
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,8 @@ class Lesson:
     glossary: tuple[GlossaryEntry, ...] = spec(description="Terms and definitions.", default=())
     tools: tuple[Tool, ...] = spec(description="Tools the lesson names.", default=())
     reading: tuple[Reading, ...] = spec(description="Further reading.", default=())
-    diagram: Optional[str] = spec(description="Optional diagram, plain text.", default=None)
-    path: Optional[Path] = field(default=None, compare=False, metadata={"internal": True})
+    diagram: str | None = spec(description="Optional diagram, plain text.", default=None)
+    path: Path | None = field(default=None, compare=False, metadata={"internal": True})
 
     def theme(self, text: str) -> Theme:
         """The suggested theme named by ``text`` (id or label), else ``text`` as a free theme."""
@@ -365,6 +365,12 @@ def resolve_theme(lesson: Lesson, text: str) -> Theme:
         if low in (theme.id, theme.label.lower()):
             return theme
     return Theme(id=custom_theme_id(raw), label=raw, phrase=raw)
+
+
+def prose(text: str) -> str:
+    """Reflow YAML block text: single newlines become spaces, blank lines stay."""
+    paras = [" ".join(p.split()) for p in text.strip().split("\n\n")]
+    return "\n\n".join(p for p in paras if p)
 
 
 def custom_theme_id(text: str) -> str:

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from .lessons import Lesson
+from .lessons import Lesson, prose
 from .store import Progress
-
-
-def prose(text: str) -> str:
-    """Reflow YAML block text: single newlines become spaces, blank lines stay."""
-    paras = [" ".join(p.split()) for p in text.strip().split("\n\n")]
-    return "\n\n".join(p for p in paras if p)
 
 
 def study_notes(lesson: Lesson, progress: Progress | None, answer: str | None,

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any, TypeVar, Union
 
 T = TypeVar("T")
-Loc = tuple[Union[str, int], ...]
+Loc = tuple[str | int, ...]
 
 
 def spec(

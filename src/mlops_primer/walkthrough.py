@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.text import Text
 
 from .errors import Interrupted, LLMError, NoAnswerError, PrimerError
-from .lessons import Lesson, Theme, resolve_theme
-from .notes import prose, study_notes
+from .lessons import Lesson, Theme, prose, resolve_theme
+from .notes import study_notes
 from .prompts import as_text
 from .store import Progress, Timer, now_iso
 from .tutor import ReplayAvailable, Reply, Tutor, grade

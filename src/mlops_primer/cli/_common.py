@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, Optional, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,7 +19,7 @@ from ..resources import builtin_lessons_dir
 F = TypeVar("F", bound=Callable[..., Any])
 
 LessonsDir = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option(
         "--lessons-dir",
         envvar="MLOPS_PRIMER_LESSONS",
@@ -27,14 +27,14 @@ LessonsDir = Annotated[
         show_default=False,
     ),
 ]
-Model = Annotated[Optional[str], typer.Option("--model", help="Model name.", show_default=False)]
+Model = Annotated[str | None, typer.Option("--model", help="Model name.", show_default=False)]
 BaseUrl = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--base-url", help="OpenAI-compatible server URL, e.g. http://localhost:11434/v1.",
                  show_default=False),
 ]
 Timeout = Annotated[
-    Optional[float],
+    float | None,
     typer.Option("--timeout", help="Seconds to wait for the server (and each streamed part).",
                  show_default=False),
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,7 +14,7 @@ from ._common import LessonsDir, Yes, course, handled, out_console, write_json
 def progress(
     reset: Annotated[bool, typer.Option("--reset", help="Forget progress (all, or LESSON's). "
                                         "Answers are kept.")] = False,
-    lesson: Annotated[Optional[str], typer.Argument(help="With --reset: only this lesson.",
+    lesson: Annotated[str | None, typer.Argument(help="With --reset: only this lesson.",
                                                     show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     yes: Yes = False,
@@ -60,9 +60,9 @@ def progress(
 
 @handled
 def notes(
-    lesson: Annotated[Optional[str], typer.Argument(help="Lesson id or number (default: all "
+    lesson: Annotated[str | None, typer.Argument(help="Lesson id or number (default: all "
                                                     "lessons started).", show_default=False)] = None,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write to this "
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this "
                                                    "file instead of printing.")] = None,
     lessons_dir: LessonsDir = None,
 ) -> None:

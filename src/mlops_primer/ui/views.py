@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..lessons import Course, Lesson, QuizQuestion
+from ..lessons import Course, Lesson, QuizQuestion, prose
 from ..store import Progress
 
 FOOTER = "Type a number, or: skip, back, quit"
@@ -84,12 +84,11 @@ def menu(course: Course, progress: dict[str, Progress], resume: Lesson | None) -
 def intro(lesson: Lesson) -> RenderableType:
     """Why the lesson matters, its explanation points, and its diagram."""
     parts: list[RenderableType] = [
-        Text(lesson.why_it_matters.strip()),
+        Text(prose(lesson.why_it_matters)),
         Text(""),
         Text("What this lesson explains", style="bold"),
     ]
-    for point in lesson.points:
-        parts.append(Text(f"  • {_strip_md(point)}"))
+    parts.append(bullets(lesson.points, "•"))
     if lesson.diagram:
         parts += [Text(""), Text(lesson.diagram.rstrip(), style="cyan", no_wrap=True)]
     return Panel(
@@ -100,6 +99,16 @@ def intro(lesson: Lesson) -> RenderableType:
         subtitle_align="right",
         box=box.ROUNDED,
     )
+
+
+def bullets(items: Sequence[str], mark: str) -> Table:
+    """A list with a hanging indent, so wrapped lines line up under their text."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=3, justify="right")
+    grid.add_column(ratio=1)
+    for item in items:
+        grid.add_row(mark, Text(_strip_md(item)))
+    return grid
 
 
 def _strip_md(text: str) -> str:
@@ -128,16 +137,14 @@ def prompt_folded(text: str, *, lines: int = 4) -> Text:
 
 def takeaways(lesson: Lesson) -> RenderableType:
     """The key takeaways."""
-    body = Text()
-    for item in lesson.takeaways:
-        body.append(f"  ✓ {_strip_md(item)}\n")
-    return Panel(body, title="Key takeaways", title_align="left", box=box.ROUNDED)
+    return Panel(bullets(lesson.takeaways, "✓"), title="Key takeaways", title_align="left",
+                 box=box.ROUNDED)
 
 
 def quiz_question(q: QuizQuestion, number: int, total: int) -> RenderableType:
     """One quiz question with numbered choices."""
     head = Text(f"Question {number} of {total}\n", style="bold")
-    head.append(q.question.strip() + "\n\n")
+    head.append(prose(q.question) + "\n\n")
     head.append_text(numbered(q.choices))
     return head
 
