@@ -335,13 +335,89 @@ def load_course(folder: Path) -> Course:
             f"course folder {folder} does not exist",
             hint="check --lessons-dir or MLOPS_PRIMER_LESSONS",
         )
-    lessons = [load_lesson(p) for p in lesson_files(folder)]
+    files = lesson_files(folder)
+    parsed = _parsed_cache(folder, files)
+    lessons = []
+    for path in files:
+        data = parsed[path.name] if path.name in parsed else read_yaml(path)
+        lesson, problems = lesson_problems(path, data)
+        if problems or lesson is None:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise LessonError(
+                f"{problems[0]}{more}",
+                hint=f"run `mlops-primer validate {path}` to see every problem",
+            )
+        lessons.append(lesson)
+        if path.name not in parsed:
+            parsed[path.name] = data
+            parsed["__dirty__"] = True
+    if parsed.pop("__dirty__", False):
+        _save_parsed_cache(folder, files, parsed)
     if not lessons:
         raise LessonError(f"no lesson files (*.yaml) in {folder}", hint="add one, or check the path")
     problems = course_problems(lessons)
     if problems:
         raise LessonError(str(problems[0]), hint="ids and orders must be unique in a course")
     return Course(folder=folder, lessons=tuple(sorted(lessons, key=lambda x: x.order)))
+
+
+# -- a cache of parsed YAML -------------------------------------------------------------
+# Parsing YAML (and importing PyYAML) is most of what `mlops-primer lessons` would spend
+# beyond typer and rich. Valid lessons' parsed data is kept as JSON in the data folder,
+# keyed by each file's size and modification time; any change re-parses that file, and
+# the typed objects are still built and checked from the data on every run.
+
+_CACHE_VERSION = 1
+
+
+def _cache_file(folder: Path) -> Path:
+    import hashlib
+
+    from .paths import data_home
+
+    digest = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    return data_home() / "cache" / f"course-{digest}.json"
+
+
+def _stamp(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_mtime_ns, st.st_size]
+
+
+def _parsed_cache(folder: Path, files: list[Path]) -> dict[str, Any]:
+    """Parsed data of files unchanged since they were cached (by name)."""
+    import json
+
+    try:
+        raw = json.loads(_cache_file(folder).read_text(encoding="utf-8"))
+        if raw.get("version") != _CACHE_VERSION:
+            return {}
+        out = {}
+        for path in files:
+            entry = raw["files"].get(path.name)
+            if entry and entry["stamp"] == _stamp(path):
+                out[path.name] = entry["data"]
+        return out
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _save_parsed_cache(folder: Path, files: list[Path], parsed: dict[str, Any]) -> None:
+    """Best effort: a cache that cannot be written only costs speed."""
+    import json
+    import os
+
+    target = _cache_file(folder)
+    try:
+        entries = {p.name: {"stamp": _stamp(p), "data": parsed[p.name]}
+                   for p in files if p.name in parsed}
+        text = json.dumps({"version": _CACHE_VERSION, "files": entries}, ensure_ascii=False)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    except (OSError, TypeError, ValueError):
+        pass
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

@@ -140,6 +140,9 @@ class Walkthrough:
             if p.step in ("intro", "theme"):
                 p.step = "answer"
         reply: Reply | None = None
+        if theme is not None and p.step in ("takeaways", "quiz", "done"):
+            # resuming after the answer: find it again for follow-ups and notes
+            reply = self.tutor.replay(lesson, theme, self.tutor.messages(lesson, theme))
         self.timer.lap()
         while True:
             self._save(p)
