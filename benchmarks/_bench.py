@@ -66,16 +66,30 @@ def child_env(home: Path | None = None, *, bytecode_cache: bool = True, **extra:
     return env
 
 
-def timed_run(cmd: Sequence[str], env: dict, *, check: bool = True) -> float:
-    """Wall seconds of one child process, its output discarded."""
+def _children_cpu() -> float:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return float("nan")
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def timed_run(cmd: Sequence[str], env: dict, *, check: bool = True) -> tuple[float, float]:
+    """(wall seconds, user+system CPU seconds) of one child process, output discarded.
+
+    CPU time is less disturbed than wall time by other work on a busy machine.
+    """
+    c0 = _children_cpu()
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, cwd=ROOT)
     dt = time.perf_counter() - t0
+    cpu = _children_cpu() - c0
     if check and proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n"
                            f"{proc.stderr.decode(errors='replace')}")
-    return dt
+    return dt, cpu
 
 
 def median(xs: Sequence[float]) -> float:

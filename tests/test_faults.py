@@ -255,7 +255,7 @@ def test_api_key_canary_never_leaks(server, home: Path) -> None:
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
     assert canary in config.read_text()  # it is stored there, and only there
     server.fault = "401"
-    refused2 = learn(server.base_url)
+    refused2 = learn(server.base_url, "--no-cache")
     assert refused2.returncode == int(ExitCode.LLM)
     settings_shown = run("config")
     assert settings_shown.returncode == 0, settings_shown.stderr

@@ -244,6 +244,13 @@ CORPUS: list[Broken] = [
         line=(r"schema_version: 2", 1),
     ),
     Broken(
+        "huge-hex-number",
+        {"lesson.yaml": GOOD.replace("title: A sample lesson", "title: 0x" + "f" * 5000)},
+        "is a number too large to use",
+        field="title",
+        line=(r"title: ", 1),
+    ),
+    Broken(
         "oversize-file",
         {"lesson.yaml": edited(lambda d: d.update(why_it_matters="word " * 60_000))},
         f"over the {MAX_LESSON_BYTES:,}-byte limit",

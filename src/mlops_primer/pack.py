@@ -254,6 +254,8 @@ def _check_record(obj: Any) -> dict[str, Any]:
         value = obj.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise ValueError(f"{name} must be a whole number")
+        if value is not None and not -(2**63) <= value < 2**63:  # SQLite's INTEGER range
+            raise ValueError(f"{name} is out of range")
     if obj.get("kind", "lesson") not in ("lesson", "followup"):
         raise ValueError("kind must be 'lesson' or 'followup'")
     if not isinstance(obj.get("params", {}), dict):

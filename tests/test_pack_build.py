@@ -1,0 +1,84 @@
+"""`pack build` against a real OpenAI-compatible server, then `cache import`."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from conftest import run
+from mlops_primer.lessons import Course
+
+
+def test_pack_build_with_concurrency_resumes_and_imports(server, home: Path, tmp_path: Path,
+                                                         course: Course) -> None:
+    total = sum(len(x.themes) for x in course.lessons)
+    in_flight = {"now": 0, "max": 0}
+    lock = threading.Lock()
+    original = server.next_reply
+
+    def tracked_reply() -> str:
+        with lock:
+            in_flight["now"] += 1
+            in_flight["max"] = max(in_flight["max"], in_flight["now"])
+        import time
+
+        time.sleep(0.2)  # hold the request so concurrent ones overlap
+        with lock:
+            in_flight["now"] -= 1
+        return original()
+
+    server.next_reply = tracked_reply  # type: ignore[method-assign]
+    out = tmp_path / "class.jsonl"
+    args = ["pack", "build", "--model", "test-model", "--base-url", server.base_url,
+            "--concurrency", "3", "-o", str(out)]
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+    lines = out.read_text().splitlines()
+    assert len(lines) == total
+    assert in_flight["max"] >= 2  # requests really ran side by side
+    assert in_flight["max"] <= 3  # and never more than asked
+    records = [json.loads(x) for x in lines]
+    assert {(r["lesson_id"], r["theme_id"]) for r in records} == {
+        (x.id, t.id) for x in course.lessons for t in x.themes}
+
+    # resumable: drop two answers, build again: only those two are asked for
+    out.write_text("\n".join(lines[:-2]) + "\n")
+    before = len(server.chat_requests())
+    again = run(*args)
+    assert again.returncode == 0, again.stderr
+    assert len(server.chat_requests()) - before == 2
+    assert f"{total - 2} answer(s) already in" in again.stderr
+
+    imported = run("cache", "import", str(out))
+    assert imported.returncode == 0, imported.stderr
+    assert f"{total} added, 0 already present, 0 rejected" in imported.stdout
+    twice = run("cache", "import", str(out))
+    assert f"0 added, {total} already present, 0 rejected" in twice.stdout
+
+    # the class replays it offline, server gone
+    server.stop()
+    replay = run("learn", "deployment", "--theme", "pirates", "--no-input", "--offline")
+    assert replay.returncode == 0, replay.stderr
+    assert "replayed from your cache: test-model" in replay.stderr
+
+
+def test_cache_import_rejects_bad_records_with_reasons(home: Path, tmp_path: Path) -> None:
+    from mlops_primer.pack import record
+
+    good = record(messages=[{"role": "user", "content": "hi"}], answer="hello", model="m",
+                  created_at="2026-11-27T00:00:00+00:00")
+    tampered = dict(good, messages=[{"role": "user", "content": "changed"}])
+    bad_role = dict(good, messages=[{"role": "root", "content": "x"}])
+    lines = [json.dumps(good), "{not json", json.dumps([1, 2]), json.dumps(tampered),
+             json.dumps(bad_role), json.dumps(dict(good, answer=""))]
+    pack = tmp_path / "p.jsonl"
+    pack.write_text("\n".join(lines) + "\n")
+    result = run("cache", "import", str(pack))
+    assert result.returncode == 1
+    assert "1 added, 0 already present, 5 rejected" in result.stdout
+    assert "p.jsonl:2: not JSON" in result.stderr
+    assert "messages_hash does not match" in result.stderr
+    assert "Traceback" not in result.stderr
+    listing = json.loads(run("cache", "list", "--json").stdout)
+    assert len(listing) == 1 and listing[0]["model"] == "m"
