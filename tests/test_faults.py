@@ -158,6 +158,8 @@ def test_fault_gives_one_clear_line_and_stores_nothing(name: str, matrix) -> Non
     if case.any_of:
         assert any(w.lower() in low for w in case.any_of), f"none of {case.any_of}: {line}"
     assert "bug" not in low, f"a fault must not be reported as a bug: {line}"
+    # the store is empty: the learner has no "earlier answer" (the pack's is no such thing)
+    assert "earlier answer" not in low, line
     if case.requests is not None:
         assert out.chat_requests == case.requests
     assert stored_answers(out.home) == []

@@ -169,3 +169,47 @@ def test_quit_and_ctrl_d_at_the_menu(home: Path, word: str) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_live_answer_then_follow_up_is_streamed_and_stored(home: Path, server) -> None:
+    server.replies.extend([
+        "## Sea poem\n\nThe tide has turned, the [charts] are old.\n\n## Recap\n\n- drift\n",
+        "## Follow-up\n\nPSI compares two distributions.\n",
+    ])
+    child = spawn(home, "drift", "--theme", "sailing", "--base-url", server.base_url,
+                  "--model", "test-model")
+    child.expect("Asking test-model")
+    child.expect(r"the \[charts\] are old")  # brackets are text, not markup
+    child.expect("answered by test-model")
+    child.expect("'r' to regenerate")
+    child.sendline("")
+    child.expect("Key takeaways")
+    child.expect("Ask a follow-up question")
+    child.sendline("What is PSI?")
+    child.expect("PSI compares two distributions")
+    child.expect("Ask a follow-up question")
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    followup = server.chat_requests()[1].body["messages"]
+    assert [m["role"] for m in followup] == ["system", "user", "assistant", "user"]
+    assert "What is PSI?" in followup[-1]["content"]
+    import sqlite3
+
+    db = sqlite3.connect(home / "primer.db")
+    kinds = [r[0] for r in db.execute("SELECT kind FROM answers ORDER BY id")]
+    assert kinds == ["lesson", "followup"]
+
+
+def test_unreachable_server_switches_to_offline_replay(home: Path) -> None:
+    child = spawn(home, "lifecycle", "--theme", "gardening", "--base-url",
+                  "http://127.0.0.1:9/v1", "--model", "m", "--timeout", "2")
+    child.expect("cannot reach 127.0.0.1:9")
+    child.expect("Switching to offline replay")
+    child.expect("offline answer from the course pack")
+    child.expect("Enter to continue")
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import pytest
 import yaml
@@ -60,10 +60,10 @@ def renamed(data: dict[str, Any], old: str, new: str) -> dict[str, Any]:
 
 # -- the corpus ---------------------------------------------------------------------
 
-Content = Union[str, bytes]
+Content = str | bytes
 # where the message should point: a 1-based line, (regex, nth match) in the named file, or
 # None when there is no line to give (the file cannot be read as YAML at all)
-LineSpec = Union[int, tuple[str, int], None]
+LineSpec = int | tuple[str, int] | None
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,9 @@ _Dumper.add_representer(int, _int)
 @example(data={**MINIMAL, "title": float("nan")})
 @example(data={**MINIMAL, "schema_version": 99})
 @example(data={**MINIMAL, "prompt": {**MINIMAL["prompt"], "request": "{{ ''.__class__ }}"}})
-def test_lesson_problems_returns_values(data: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_lesson_problems_returns_values(
+    data: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     path = tmp_path_factory.mktemp("lesson") / "lesson.yaml"
     path.write_text(yaml.dump(data, Dumper=_Dumper, allow_unicode=True), encoding="utf-8")
     inputs = [data]

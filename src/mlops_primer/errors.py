@@ -74,6 +74,12 @@ class LLMError(PrimerError):
 
     exit_code = ExitCode.LLM
 
+    def __init__(self, message: str, *, hint: str | None = None,
+                 unreachable: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        #: the server could not be reached at all (so replaying offline is the natural next step)
+        self.unreachable = unreachable
+
 
 class NoAnswerError(PrimerError):
     """No answer could be had: no LLM reachable and nothing to replay."""

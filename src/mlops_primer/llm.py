@@ -159,12 +159,14 @@ class OpenAIProvider:
             return LLMError(
                 f"no reply from {where} within {s.timeout:g} s",
                 hint="check the server, or wait longer with --timeout",
+                unreachable=True,
             )
         if isinstance(exc, openai.APIConnectionError):
             return LLMError(
                 f"cannot reach {where}",
                 hint="is the server running? check --base-url (or OPENAI_BASE_URL), or use "
                 "--offline",
+                unreachable=True,
             )
         if isinstance(exc, (httpx.TransportError, httpx.StreamError)):
             return LLMError(

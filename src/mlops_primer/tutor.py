@@ -44,7 +44,7 @@ class ReplayAvailable(LLMError):
     """The LLM failed, but an answer to the same prompt can be replayed."""
 
     def __init__(self, cause: LLMError, replay: Reply) -> None:
-        super().__init__(cause.message, hint=cause.hint)
+        super().__init__(cause.message, hint=cause.hint, unreachable=cause.unreachable)
         self.cause = cause
         self.replay = replay
 

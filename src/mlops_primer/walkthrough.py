@@ -262,6 +262,8 @@ class Walkthrough:
         except ReplayAvailable as exc:
             view.abort()
             self.say(exc.cause.one_line(), "red")
+            if exc.unreachable:
+                return self._go_offline(lesson, theme)
             raw = self.ask("An earlier answer to this prompt can be replayed. Replay it? [Y/n]",
                            footer=False)
             if raw.lower() in ("", "y", "yes"):
@@ -273,10 +275,8 @@ class Walkthrough:
         except LLMError as exc:
             view.abort()
             self.say(exc.one_line(), "red")
-            if "cannot reach" in exc.message or "no reply" in exc.message:
-                self.tutor.offline = True
-                self.say("Switching to offline replay for this session.", "yellow")
-                return self._get_answer(lesson, theme, regenerate=False)
+            if exc.unreachable:
+                return self._go_offline(lesson, theme)
             raise
         if reply.origin == "llm":
             view.close()
@@ -284,6 +284,12 @@ class Walkthrough:
             return reply
         view.abort()
         return self._show_replay(reply)
+
+    def _go_offline(self, lesson: Lesson, theme: Theme) -> Reply | None:
+        """The server cannot be reached: replay for the rest of this session."""
+        self.tutor.offline = True
+        self.say("Switching to offline replay for this session.", "yellow")
+        return self._get_answer(lesson, theme, regenerate=False)
 
     def _show_replay(self, reply: Reply) -> Reply:
         self.say(f"\n({reply.label})", "dim")
