@@ -104,7 +104,9 @@ def percentile(xs: Sequence[float], q: float) -> float:
 
 
 def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
+    """Milliseconds, with three decimals below 1 ms."""
+    v = seconds * 1000
+    return f"{v:.3f} ms" if v < 1 else f"{v:.1f} ms"
 
 
 def verdict(ok: bool | None) -> str:

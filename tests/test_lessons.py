@@ -20,6 +20,7 @@ import yaml
 from conftest import run
 
 from mlops_primer import prompts
+from mlops_primer.errors import LessonError
 from mlops_primer.lessons import (
     MAX_LESSON_BYTES,
     Course,
@@ -366,9 +367,8 @@ def test_load_lesson_names_the_first_problem_and_counts_the_rest(tmp_path: Path)
     data["minutes"] = 0
     path = tmp_path / "lesson.yaml"
     path.write_text(dump(data), encoding="utf-8")
-    with pytest.raises(Exception) as info:
+    with pytest.raises(LessonError) as info:
         load_lesson(path)
-    assert type(info.value).__name__ == "LessonError"
     assert str(path) in info.value.message and "(and 1 more)" in info.value.message
     assert f"mlops-primer validate {path}" in (info.value.hint or "")
 
@@ -387,9 +387,8 @@ def test_read_yaml_is_safe(tmp_path: Path) -> None:
     """The safe loader never builds Python objects from tags."""
     path = tmp_path / "lesson.yaml"
     path.write_text("x: !!python/object/apply:os.system ['echo pwned']\n", encoding="utf-8")
-    with pytest.raises(Exception) as info:
+    with pytest.raises(LessonError) as info:
         read_yaml(path)
-    assert type(info.value).__name__ == "LessonError"
     assert f"{path}:1: invalid YAML" in info.value.message
 
 
@@ -451,7 +450,7 @@ def test_lifecycle_has_a_diagram(course: Course) -> None:
 
 
 def test_load_course_rejects_missing_and_empty_folders(tmp_path: Path) -> None:
-    with pytest.raises(Exception, match="does not exist"):
+    with pytest.raises(LessonError, match="does not exist"):
         load_course(tmp_path / "nowhere")
-    with pytest.raises(Exception, match="no lesson files"):
+    with pytest.raises(LessonError, match="no lesson files"):
         load_course(tmp_path)

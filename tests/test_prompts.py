@@ -125,11 +125,15 @@ def test_strict_undefined_names_the_variable_and_file(course: Course) -> None:
         "{{ [].append(1) }}",
         "{{ range(10**6) | list | length }}",
         "{% for x in range(99999999) %}{% endfor %}",
+        "{{ 'a' * 10**10 }}",
+        "{{ 7**99999999 }}",
+        "{{ [theme] * 1000000 }}",
     ],
     ids=[
         "str-class", "subclasses", "dict-class", "cycler-globals", "joiner-globals",
         "lipsum-globals", "namespace-init", "template-reference-context", "type-mro",
         "format-attribute", "mutate-list", "range-overflow", "range-loop",
+        "string-repeat-bomb", "power-bomb", "list-repeat-bomb",
     ],
 )
 def test_sandbox_refuses(course: Course, request_source: str) -> None:

@@ -46,12 +46,44 @@ def prompt_dirs(course: Course) -> tuple[Path, ...]:
     return (builtin,)
 
 
+MAX_RENDERED_CHARS = 100_000
+MAX_EXPONENT = 64
+
+
+def _bounded_binop(env: Any, operator: str, left: Any, right: Any) -> Any:
+    """`*` and `**` with limits, so a stranger's template cannot exhaust CPU or memory."""
+    from jinja2.sandbox import SecurityError
+
+    if operator == "**":
+        if isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"exponent {right} is over the limit of {MAX_EXPONENT}")
+        return left**right
+    if operator == "*":
+        for seq, n in ((left, right), (right, left)):
+            if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and (
+                len(seq) * n > MAX_RENDERED_CHARS
+            ):
+                raise SecurityError(f"repeating a sequence {n} times is over the size limit")
+        if isinstance(left, int) and isinstance(right, int) and (
+            left.bit_length() + right.bit_length() > 4096
+        ):
+            raise SecurityError("the product of these numbers is over the size limit")
+        return left * right
+    return env.binop_table[operator](left, right)  # pragma: no cover - only * and ** intercepted
+
+
 @lru_cache(maxsize=8)
 def _environment(dirs: tuple[Path, ...]) -> Any:
     from jinja2 import FileSystemLoader, StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    return ImmutableSandboxedEnvironment(
+    class _Environment(ImmutableSandboxedEnvironment):  # type: ignore[misc]
+        intercepted_binops = frozenset(["*", "**"])
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            return _bounded_binop(self, operator, left, right)
+
+    return _Environment(
         loader=FileSystemLoader([str(d) for d in dirs]),
         undefined=StrictUndefined,
         autoescape=False,

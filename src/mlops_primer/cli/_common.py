@@ -7,14 +7,16 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
 from ..errors import ExitCode, PrimerError
-from ..lessons import Course, load_course
 from ..resources import builtin_lessons_dir
+
+if TYPE_CHECKING:  # imported when a command loads the course: ~4 ms off `--help`
+    from ..lessons import Course
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -82,6 +84,8 @@ def handled(func: F) -> F:
 
 def course(lessons_dir: Path | None) -> Course:
     """The active course: --lessons-dir / MLOPS_PRIMER_LESSONS, else the shipped one."""
+    from ..lessons import load_course
+
     return load_course(lessons_dir.expanduser() if lessons_dir else builtin_lessons_dir())
 
 
