@@ -5,7 +5,7 @@
 Each benchmark prints its own figures first; the table at the end lists every target
 with the measured figure and whether it was met. Nothing here asserts: the exit code is
 0 when every benchmark ran (met or not), 1 when one of them failed to run.
-Takes about a minute and a half, most of it the naive renderer of stream_render.py.
+Takes about a minute, most of it the naive renderer of stream_render.py.
 """
 
 from __future__ import annotations

@@ -37,9 +37,12 @@ from mlops_primer.store import Store  # noqa: E402
 TARGET_MS = 5.0
 ANSWER_BYTES = 3000
 PARAMS = {"temperature": 0.7}
-_WORDS = ("model data pipeline feature training serving drift monitoring metric version "
-          "experiment registry deploy rollback baseline label dataset schema batch latency "
-          "the a of to and in is that for it with as on kitchen recipe chef ingredient").split()
+_VOCABULARY = (
+    "model data pipeline feature training serving drift monitoring metric version "
+    "experiment registry deploy rollback baseline label dataset schema batch latency "
+    "the a of to and in is that for it with as on kitchen recipe chef ingredient"
+)
+_WORDS = _VOCABULARY.split()
 
 
 def _answer(rng: random.Random) -> str:

@@ -10,6 +10,7 @@ editors from the same classes: one schema, two uses.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import difflib
 import functools
 import re
@@ -91,7 +92,7 @@ def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _hints(cls: type) -> dict[str, Any]:
     # get_type_hints eval()s every string annotation on each call, and a course load asks
     # ~130 times (once per record built): ~8 ms of `lessons`. A class's hints never
@@ -146,6 +147,8 @@ def _build(tp: Any, data: Any, loc: Loc, meta: dict[str, Any], issues: list[Issu
     if tp is str:
         if isinstance(data, (int, float)) and not isinstance(data, bool):
             data = str(data)  # YAML reads `title: 2024` as a number; text is meant
+        elif isinstance(data, (datetime.date, datetime.datetime)):
+            data = data.isoformat()  # likewise `title: 2024-01-01` as a date
         if not isinstance(data, str):
             issues.append(Issue(loc, f"should be text, not {_type_name(data)}"))
             return ""
