@@ -17,13 +17,18 @@ from . import schema
 from .errors import LessonError, ThemeError, UnknownLessonError
 from .schema import spec
 
+# Lesson records are read-only by convention. They are plain dataclasses without generated
+# __eq__/__repr__/__setattr__: each generated method costs an exec at import, and this
+# module is on the start-up path of every command (about 4 ms saved; benchmarks/startup.py).
+record = dataclass(eq=False, repr=False)
+
 SCHEMA_VERSION = 1
 MAX_LESSON_BYTES = 256 * 1024
 MAX_THEME_CHARS = 120
 ID_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 
 
-@dataclass(frozen=True)
+@record
 class Theme:
     """A metaphor world suggested for a lesson."""
 
@@ -34,7 +39,7 @@ class Theme:
     )
 
 
-@dataclass(frozen=True)
+@record
 class PromptSpec:
     """How the lesson asks the LLM for an explanation."""
 
@@ -46,7 +51,7 @@ class PromptSpec:
     )
 
 
-@dataclass(frozen=True)
+@record
 class QuizQuestion:
     """A multiple-choice question."""
 
@@ -62,7 +67,7 @@ class QuizQuestion:
         return self.choices.index(self.answer)
 
 
-@dataclass(frozen=True)
+@record
 class GlossaryEntry:
     """A term and its plain-words definition."""
 
@@ -70,7 +75,7 @@ class GlossaryEntry:
     definition: str = spec(description="One plain sentence.")
 
 
-@dataclass(frozen=True)
+@record
 class Tool:
     """A tool the lesson names."""
 
@@ -79,7 +84,7 @@ class Tool:
     url: str | None = spec(description="Its home page.", default=None)
 
 
-@dataclass(frozen=True)
+@record
 class Reading:
     """A reference for further reading."""
 
@@ -88,7 +93,7 @@ class Reading:
     url: str | None = spec(description="Where to find it.", default=None)
 
 
-@dataclass(frozen=True)
+@record
 class Lesson:
     """One lesson of the course, as written in a YAML file in lessons/."""
 
@@ -339,7 +344,10 @@ def load_course(folder: Path) -> Course:
     parsed = _parsed_cache(folder, files)
     lessons = []
     for path in files:
-        data = parsed[path.name] if path.name in parsed else read_yaml(path)
+        if path.name in parsed:  # validated when it was cached, and unchanged since
+            lessons.append(replace(schema.construct(Lesson, parsed[path.name]), path=path))
+            continue
+        data = read_yaml(path)
         lesson, problems = lesson_problems(path, data)
         if problems or lesson is None:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -371,12 +379,10 @@ _CACHE_VERSION = 1
 
 
 def _cache_file(folder: Path) -> Path:
-    import hashlib
-
     from .paths import data_home
 
-    digest = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
-    return data_home() / "cache" / f"course-{digest}.json"
+    name = re.sub(r"[^A-Za-z0-9]+", "-", str(folder.resolve())).strip("-")[-120:]
+    return data_home() / "cache" / f"course-{name}.json"
 
 
 def _stamp(path: Path) -> list[int]:

@@ -116,6 +116,28 @@ def build(cls: type[T], data: Any, loc: Loc = ()) -> T:
     return value
 
 
+def construct(cls: type[T], data: Any) -> T:
+    """Build ``cls`` from data that already passed ``build`` once (the parsed-lesson cache):
+    the same objects, without re-checking every constraint."""
+    return _construct(cls, data)
+
+
+def _construct(tp: Any, data: Any) -> Any:
+    if data is None:
+        return None
+    tp, _ = _unwrap_optional(tp)
+    if dataclasses.is_dataclass(tp):
+        hints = _hints(tp)
+        return tp(**{f.name: _construct(hints[f.name], data[f.name])
+                     for f in public_fields(tp) if f.name in data})
+    if typing.get_origin(tp) in (tuple, list):
+        (item_tp, *_) = typing.get_args(tp)
+        return tuple(_construct(item_tp, item) for item in data)
+    if tp is str and not isinstance(data, str):
+        return str(data)
+    return data
+
+
 def _build(tp: Any, data: Any, loc: Loc, meta: dict[str, Any], issues: list[Issue]) -> Any:
     tp, optional = _unwrap_optional(tp)
     if data is None:

@@ -12,7 +12,6 @@ recorded in the ``_migrations`` table, in order.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -142,6 +141,8 @@ class Progress:
 
 def content_hash(messages_hash: str, model: str, answer: str) -> str:
     """Identity of an answer for de-duplication (same prompt, model and text)."""
+    import hashlib  # not at module level: `lessons` opens the store and never hashes
+
     return hashlib.sha256(f"{messages_hash}\n{model}\n{answer}".encode()).hexdigest()
 
 
@@ -244,7 +245,7 @@ class Store:
         try:
             db.execute("PRAGMA busy_timeout = 10000")
             if not self.readonly:
-                db.execute("PRAGMA journal_mode = WAL")
+                _set_wal(db)
                 db.execute("PRAGMA synchronous = NORMAL")
                 self._migrate(db)
             db.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -448,6 +449,22 @@ def _progress(row: sqlite3.Row) -> Progress:
     data = dict(row)
     data["quiz_answers"] = json.loads(data["quiz_answers"] or "{}")
     return Progress(**data)
+
+
+def _set_wal(db: sqlite3.Connection, *, wait: float = 10.0) -> None:
+    """Switch the file to WAL. Two processes opening a new store at once: SQLite answers
+    "database is locked" at once to the one that loses, without using the busy timeout,
+    so retry for as long as that timeout would have waited."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            text = str(exc).lower()
+            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _is_corruption(exc: sqlite3.Error) -> bool:

@@ -134,8 +134,11 @@ def cache_import(file: Annotated[Path, typer.Argument(help="JSONL pack to read."
         raise typer.Exit(1)
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(cache_app, name="cache")
+def register(app: typer.Typer, only: str | None = None) -> None:
+    """Add this module's commands to ``app`` (just ``only``, when named)."""
+    if only in (None, "cache"):
+        app.add_typer(cache_app, name="cache")
+
 
 
 __all__ = ["register", "PrimerError"]

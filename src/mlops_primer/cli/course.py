@@ -46,15 +46,19 @@ def lessons(
 
 
 def _progress_or_empty() -> dict:
-    """Progress for the check marks; a store that does not exist yet is not created."""
+    """Progress for the check marks, read-only: a store that does not exist is not created."""
+    from ..errors import StoreError
     from ..paths import store_file
     from ..store import Store
 
     path = store_file()
     if not path.exists():
         return {}
-    with Store(path) as store:
-        return store.all_progress()
+    try:
+        with Store(path, readonly=True) as store:
+            return store.all_progress()
+    except StoreError:
+        return {}  # unreadable or older than this version: `learn` will mend or migrate it
 
 
 @lessons_app.command("schema")
@@ -117,7 +121,11 @@ def validate(
     raise typer.Exit(1)
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(lessons_app, name="lessons")
-    app.command("prompt")(prompt)
-    app.command("validate")(validate)
+def register(app: typer.Typer, only: str | None = None) -> None:
+    """Add this module's commands to ``app`` (just ``only``, when named)."""
+    if only in (None, "lessons"):
+        app.add_typer(lessons_app, name="lessons")
+    if only in (None, "prompt"):
+        app.command("prompt")(prompt)
+    if only in (None, "validate"):
+        app.command("validate")(validate)

@@ -104,5 +104,7 @@ def _quote(text: str) -> str:
     return text if text.replace("-", "").isalnum() else f'"{text}"'
 
 
-def register(app: typer.Typer) -> None:
-    app.command("learn")(learn)
+def register(app: typer.Typer, only: str | None = None) -> None:
+    """Add this module's commands to ``app`` (just ``only``, when named)."""
+    if only in (None, "learn"):
+        app.command("learn")(learn)

@@ -104,6 +104,9 @@ def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = Non
     console.print("All good: `mlops-primer learn` will ask this LLM.")
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(config_app, name="config")
-    app.command("doctor")(doctor)
+def register(app: typer.Typer, only: str | None = None) -> None:
+    """Add this module's commands to ``app`` (just ``only``, when named)."""
+    if only in (None, "config"):
+        app.add_typer(config_app, name="config")
+    if only in (None, "doctor"):
+        app.command("doctor")(doctor)

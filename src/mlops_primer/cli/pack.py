@@ -102,5 +102,7 @@ def pack_build(
         raise typer.Exit(1)
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(pack_app, name="pack")
+def register(app: typer.Typer, only: str | None = None) -> None:
+    """Add this module's commands to ``app`` (just ``only``, when named)."""
+    if only in (None, "pack"):
+        app.add_typer(pack_app, name="pack")

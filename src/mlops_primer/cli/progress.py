@@ -110,6 +110,9 @@ def _pack_answer(c, lesson, p):  # noqa: ANN001, ANN202
     return found.text, f"offline answer from the course pack: {found.author}, {found.date}"
 
 
-def register(app: typer.Typer) -> None:
-    app.command("progress")(progress)
-    app.command("notes")(notes)
+def register(app: typer.Typer, only: str | None = None) -> None:
+    """Add this module's commands to ``app`` (just ``only``, when named)."""
+    if only in (None, "progress"):
+        app.command("progress")(progress)
+    if only in (None, "notes"):
+        app.command("notes")(notes)

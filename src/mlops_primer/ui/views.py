@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -11,7 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..lessons import Course, Lesson, QuizQuestion, prose
-from ..store import Progress
+
+if TYPE_CHECKING:  # the store (and sqlite3) is not needed to draw a table
+    from ..store import Progress
 
 FOOTER = "Type a number, or: skip, back, quit"
 
