@@ -180,7 +180,8 @@ class FakeOpenAI:
                         {"index": 0, "delta": {"role": "assistant", "content": ""},
                          "finish_reason": None}]})
                     for n, piece in enumerate(pieces):
-                        if fault in ("drop", "stall", "malformed") and n == max(1, len(pieces) // 2):
+                        halfway = n == max(1, len(pieces) // 2)
+                        if fault in ("drop", "stall", "malformed") and halfway:
                             if fault == "drop":
                                 self.wfile.flush()
                                 self.connection.shutdown(2)

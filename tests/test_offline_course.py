@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run
+
 from mlops_primer import prompts
 from mlops_primer.lessons import Course
 from mlops_primer.pack import answer_path, check, read_pack_answer

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from conftest import run
+
 from mlops_primer.lessons import Course
 
 

@@ -193,7 +193,9 @@ def load_settings(
 def set_value(name: str, value: str, *, path: Path | None = None) -> Path:
     """Write one setting to the config file (mode 0600); an empty value removes it."""
     if name not in DEFAULTS:
-        raise ConfigError(f"unknown setting '{name}'", hint=f"the settings are: {', '.join(DEFAULTS)}")
+        raise ConfigError(
+            f"unknown setting '{name}'", hint=f"the settings are: {', '.join(DEFAULTS)}"
+        )
     path = path or config_file()
     stored = _toml_load(path)
     if value == "":

@@ -136,7 +136,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else f"{self.file}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        if self.field:
+            return f"{where}: {self.field}: {self.message}"
+        return f"{where}: {self.message}"
 
 
 def _yaml() -> Any:
@@ -166,7 +168,9 @@ def read_yaml(path: Path, *, max_bytes: int = MAX_LESSON_BYTES) -> Any:
     except FileNotFoundError:
         raise LessonError(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:
-        raise LessonError(f"{path}: not UTF-8 text ({exc.reason})", hint="save it as UTF-8") from None
+        raise LessonError(
+            f"{path}: not UTF-8 text ({exc.reason})", hint="save it as UTF-8"
+        ) from None
     except IsADirectoryError:
         raise LessonError(f"{path}: is a folder, not a lesson file") from None
     except OSError as exc:
@@ -207,9 +211,9 @@ def line_of(path: Path, loc: tuple[str | int, ...]) -> int | None:
                     child = key if value.tag.endswith(":null") else value
                     line = key.start_mark.line + 1
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                child = node.value[part]
+        elif (isinstance(node, yaml.SequenceNode) and isinstance(part, int)
+              and 0 <= part < len(node.value)):
+            child = node.value[part]
         if child is None:
             break
         node = child
@@ -362,7 +366,9 @@ def load_course(folder: Path) -> Course:
     if parsed.pop("__dirty__", False):
         _save_parsed_cache(folder, files, parsed)
     if not lessons:
-        raise LessonError(f"no lesson files (*.yaml) in {folder}", hint="add one, or check the path")
+        raise LessonError(
+            f"no lesson files (*.yaml) in {folder}", hint="add one, or check the path"
+        )
     problems = course_problems(lessons)
     if problems:
         raise LessonError(str(problems[0]), hint="ids and orders must be unique in a course")

@@ -157,7 +157,8 @@ def _build(tp: Any, data: Any, loc: Loc, meta: dict[str, Any], issues: list[Issu
             issues.append(Issue(loc, f"should be a list, not {_type_name(data)}"))
             return ()
         if meta.get("min_items") and len(data) < meta["min_items"]:
-            issues.append(Issue(loc, f"needs at least {meta['min_items']} item(s), has {len(data)}"))
+            need = meta["min_items"]
+            issues.append(Issue(loc, f"needs at least {need} item(s), has {len(data)}"))
         return tuple(_build(item_tp, item, (*loc, i), meta, issues) for i, item in enumerate(data))
     if tp is int:
         if isinstance(data, bool) or not isinstance(data, int):

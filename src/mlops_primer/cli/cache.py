@@ -22,7 +22,9 @@ def _store():  # noqa: ANN202
 
 @cache_app.command("list")
 @handled
-def cache_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def cache_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """List stored answers."""
     with _store() as store:
         answers = store.answers()

@@ -70,7 +70,7 @@ def _one_shot(tutor, lesson, theme_text, console) -> None:  # noqa: ANN001 - int
     notice = tutor.offline_notice()
     if notice:
         typer.echo(notice, err=True)
-    view = MarkdownStream(console, plain=True if not console.is_terminal else False)
+    view = MarkdownStream(console, plain=not console.is_terminal)
     try:
         reply = tutor.answer(lesson, theme, view.feed)
     except KeyboardInterrupt:

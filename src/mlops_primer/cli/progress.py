@@ -61,7 +61,8 @@ def progress(
 @handled
 def notes(
     lesson: Annotated[str | None, typer.Argument(help="Lesson id or number (default: all "
-                                                    "lessons started).", show_default=False)] = None,
+                                                    "lessons started).",
+                                                    show_default=False)] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this "
                                                    "file instead of printing.")] = None,
     lessons_dir: LessonsDir = None,
