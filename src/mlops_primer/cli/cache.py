@@ -128,8 +128,11 @@ def cache_import(file: Annotated[Path, typer.Argument(help="JSONL pack to read."
 
     with _store() as store:
         result = import_pack(store, file)
-    for r in result.rejected:
+    shown = 10  # a wrong file would otherwise print a line for each of its lines
+    for r in result.rejected[:shown]:
         typer.echo(f"rejected: {file}:{r.line}: {r.reason}", err=True)
+    if len(result.rejected) > shown:
+        typer.echo(f"rejected: ... and {len(result.rejected) - shown} more", err=True)
     typer.echo(f"{result.added} added, {result.present} already present, "
                f"{len(result.rejected)} rejected.")
     if result.rejected:

@@ -84,11 +84,12 @@ def _one_shot(tutor, lesson, theme_text, console) -> None:  # noqa: ANN001 - int
         # a course-pack answer is no "earlier answer" of the learner's: say which it is
         what = ("an earlier answer exists" if exc.replay.origin == "cache"
                 else "an offline answer exists")
-        raise LLMError(
-            exc.cause.message,
-            hint="; ".join(h for h in (exc.cause.hint, f"{what}: add --offline to replay it")
-                           if h),
-        ) from None
+        hint = exc.cause.hint or ""
+        if "--offline" in hint:  # the cause already suggests it: say why it will work
+            hint = hint.replace("--offline", f"--offline ({what})")
+        else:
+            hint = "; ".join(h for h in (hint, f"{what}: add --offline to replay it") if h)
+        raise LLMError(exc.cause.message, hint=hint) from None
     except (NoAnswerError, LLMError):
         view.abort()
         raise
