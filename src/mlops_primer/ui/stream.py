@@ -64,7 +64,6 @@ class MarkdownStream:
         self._code_theme = code_theme
         self._text = ""
         self._committed = 0
-        self._scanned = 0
         self._last = 0.0
         self._live: Live | None = None
         self._blocks_printed = 0
@@ -123,21 +122,16 @@ class MarkdownStream:
 
     def close(self) -> None:
         """The answer is complete: print what is left and stop the live region."""
-        if self.plain:
-            if self._text and not self._text.endswith("\n"):
-                self.console.file.write("\n")
-            self.console.file.flush()
-            return
-        tail = self._text[self._committed :].strip("\n")
-        self._committed = len(self._text)
-        self._stop_live()
-        if tail.strip():
-            self._print_block(self.console, tail)
+        self._finish(always_newline=False)
 
     def abort(self) -> None:
         """Stop showing (Ctrl-C, an error): leave the terminal as it was, keep what was shown."""
+        self._finish(always_newline=True)
+
+    def _finish(self, *, always_newline: bool) -> None:
         if self.plain:
-            self.console.file.write("\n")
+            if always_newline or (self._text and not self._text.endswith("\n")):
+                self.console.file.write("\n")
             self.console.file.flush()
             return
         tail = self._text[self._committed :].strip("\n")
