@@ -152,47 +152,51 @@ def _safe_loader() -> Any:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class FileProblem(LessonError):
+    """A lesson file that cannot be read or parsed; ``problem`` says where and what."""
+
+    def __init__(self, problem: Problem, *, hint: str | None = None) -> None:
+        super().__init__(str(problem), hint=hint)
+        self.problem = problem
+
+
 def read_yaml(path: Path, *, max_bytes: int = MAX_LESSON_BYTES) -> Any:
     """Parse a YAML file with the safe loader, refusing oversize files.
 
-    Raises LessonError with the file and line of a syntax error.
+    Raises FileProblem with the file and, for a syntax error, its line.
     """
+
+    def fail(detail: str, *, line: int | None = None, hint: str | None = None) -> FileProblem:
+        return FileProblem(Problem(path, detail, line=line), hint=hint)
+
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise LessonError(
-                f"{path}: file is {size:,} bytes, over the {max_bytes:,}-byte limit for a lesson",
-                hint="split it or shorten it",
-            )
+            raise fail(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit for a lesson",
+                       hint="split it or shorten it")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise LessonError(f"{path}: no such file") from None
+        raise fail("no such file") from None
     except UnicodeDecodeError as exc:
-        raise LessonError(
-            f"{path}: not UTF-8 text ({exc.reason})", hint="save it as UTF-8"
-        ) from None
+        raise fail(f"not UTF-8 text ({exc.reason})", hint="save it as UTF-8") from None
     except IsADirectoryError:
-        raise LessonError(f"{path}: is a folder, not a lesson file") from None
+        raise fail("is a folder, not a lesson file") from None
     except OSError as exc:
-        raise LessonError(f"{path}: cannot read it ({exc.strerror})") from None
+        raise fail(f"cannot read it ({exc.strerror})") from None
     yaml = _yaml()
     try:
         return yaml.load(text, Loader=_safe_loader())  # noqa: S506 - safe loader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark else ""
         what = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        raise LessonError(
-            f"{path}{line}: invalid YAML: {what}", hint="check indentation and quoting there"
-        ) from None
+        raise fail(f"invalid YAML: {what}", line=mark.line + 1 if mark else None,
+                   hint="check indentation and quoting there") from None
     except yaml.YAMLError as exc:
-        raise LessonError(f"{path}: invalid YAML: {' '.join(str(exc).split())}") from None
+        raise fail(f"invalid YAML: {' '.join(str(exc).split())}") from None
     except (ValueError, OverflowError, RecursionError) as exc:
         # the constructor turns a scalar into a value: `2024-02-30` or a 5000-digit number
-        raise LessonError(
-            f"{path}: invalid YAML value: {' '.join(str(exc).split())}",
-            hint="quote the value if it is meant as text",
-        ) from None
+        raise fail(f"invalid YAML value: {' '.join(str(exc).split())}",
+                   hint="quote the value if it is meant as text") from None
 
 
 def line_of(path: Path, loc: tuple[str | int, ...]) -> int | None:

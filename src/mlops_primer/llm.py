@@ -71,6 +71,18 @@ def scrub(text: str, secret: str | None) -> str:
     return text
 
 
+def _httpx() -> Any:
+    """The HTTP library under the openai SDK: httpx2 from openai 3 on, httpx before."""
+    try:
+        import httpx2
+
+        return httpx2
+    except ImportError:  # pragma: no cover - older openai, on httpx
+        import httpx
+
+        return httpx
+
+
 @dataclass
 class OpenAIProvider:
     """OpenAI, or any server speaking its chat-completions protocol (Ollama, llama.cpp, vLLM)."""
@@ -91,12 +103,9 @@ class OpenAIProvider:
 
     def _get_client(self) -> Any:
         if self._client is None:
-            try:
-                import httpx2 as httpx  # openai >= 3 is built on httpx2
-            except ImportError:  # pragma: no cover - older openai, on httpx
-                import httpx
             import openai
 
+            httpx = _httpx()
             s = self.settings
             self._client = openai.OpenAI(
                 api_key=s.api_key or "not-needed-for-a-local-server",
@@ -110,12 +119,9 @@ class OpenAIProvider:
 
     def _error(self, exc: BaseException) -> LLMError:
         """One line for the learner: what happened and what to do."""
-        try:
-            import httpx2 as httpx  # openai >= 3 is built on httpx2
-        except ImportError:  # pragma: no cover - older openai, on httpx
-            import httpx
         import openai
 
+        httpx = _httpx()
         s = self.settings
         where = s.host
         detail = ""

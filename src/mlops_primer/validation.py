@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import prompts
-from .errors import PrimerError, TemplateError
+from .errors import TemplateError
 from .lessons import (
     Course,
+    FileProblem,
     Lesson,
     Problem,
     course_problems,
@@ -55,12 +55,8 @@ def _check_group(folder: Path, files: list[Path], report: Report) -> None:
         report.files.append(path)
         try:
             data = read_yaml(path)
-        except PrimerError as exc:
-            rest = exc.message.removeprefix(f"{path}")
-            at = re.match(r":(\d+):", rest)  # read_yaml puts the YAML line after the path
-            line = int(at.group(1)) if at else None
-            rest = rest[at.end():] if at else rest.removeprefix(":")
-            report.problems.append(Problem(path, rest.strip(), line=line))
+        except FileProblem as exc:
+            report.problems.append(exc.problem)
             continue
         lesson, problems = lesson_problems(path, data)
         report.problems.extend(problems)
