@@ -21,6 +21,27 @@ from rich.markdown import Markdown
 from rich.text import Text
 
 _FENCES = ("```", "~~~")
+VERSE_LINE_CHARS = 56
+
+
+class TutorMarkdown(Markdown):
+    """rich's Markdown, but a paragraph of short lines keeps its line breaks.
+
+    Markdown joins the lines of a paragraph, which turns a poem into prose (and the
+    drift lesson asks for poems). A paragraph whose lines are all short is verse: its
+    soft breaks become hard ones. Hard-wrapped prose (long lines) is joined as before.
+    """
+
+    def __init__(self, markup: str, **kwargs: object) -> None:
+        super().__init__(markup, **kwargs)  # type: ignore[arg-type]
+        for token in self.parsed:
+            if token.type != "inline" or not token.children:
+                continue
+            lines = token.content.split("\n")
+            if len(lines) > 1 and max(len(line) for line in lines) <= VERSE_LINE_CHARS:
+                for child in token.children:
+                    if child.type == "softbreak":
+                        child.type = "hardbreak"
 
 
 def stable_cut(text: str, start: int = 0) -> int:
@@ -74,7 +95,7 @@ class MarkdownStream:
         return self._text
 
     def _markdown(self, source: str) -> Markdown:
-        return Markdown(source, code_theme=self._code_theme, hyperlinks=False)
+        return TutorMarkdown(source, code_theme=self._code_theme, hyperlinks=False)
 
     def _ensure_live(self) -> Live:
         if self._live is None:
@@ -153,4 +174,4 @@ def render_markdown(console: Console, text: str, *, plain: bool = False) -> None
         console.file.write(text if text.endswith("\n") else text + "\n")
         console.file.flush()
         return
-    console.print(Markdown(text, code_theme="ansi_dark", hyperlinks=False))
+    console.print(TutorMarkdown(text, code_theme="ansi_dark", hyperlinks=False))
