@@ -379,10 +379,13 @@ class Walkthrough:
     def finish(self, lesson: Lesson, p: Progress, reply: Reply | None) -> None:
         self.say(f"\nLesson {lesson.order} complete: {lesson.title}.", "bold green")
         try:
-            raw = self.ask("Save study notes as Markdown? Enter a file name, or press Enter "
-                           "to skip:", footer=False)
+            default = f"mlops-primer-notes-{lesson.id}.md"
+            raw = self.ask(f"Save study notes as Markdown? Type y for {default}, or a file "
+                           "name; Enter skips:", footer=False)
         except Back:
             return
+        if raw.lower() in ("y", "yes"):
+            raw = default
         if raw and raw.lower() not in ("n", "no", "skip"):
             answer = reply.text if reply is not None else None
             if answer is None and p.answer_id is not None:
