@@ -213,3 +213,43 @@ def test_unreachable_server_switches_to_offline_replay(home: Path) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_the_whole_course_offline_in_one_sitting(home: Path, course: Course,
+                                                 tmp_path: Path) -> None:
+    child = spawn(home, cwd=tmp_path)
+    child.expect("Lesson number")
+    child.sendline("")  # continue with lesson 1
+    for lesson in course.lessons:
+        child.expect(f"Lesson {lesson.order}: ")
+        child.expect("Press Enter to choose a metaphor world")
+        child.sendline("")
+        child.expect("Theme number")
+        child.sendline("1")
+        child.expect("offline answer from the course pack")
+        child.expect("Enter to continue")
+        child.sendline("")
+        child.expect("Press Enter to go on to the quiz")
+        child.sendline("")
+        for q in lesson.quiz:
+            child.expect("Your answer")
+            child.sendline(str(q.answer_index + 1))
+            child.expect("Right!")
+        child.expect("Quiz done")
+        child.expect("Save study notes")
+        child.sendline("y")
+        child.expect("Notes saved")
+        if lesson is not course.lessons[-1]:
+            child.expect(f"Enter for lesson {lesson.order + 1}")
+            child.sendline("")
+    child.expect("finished the whole course")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    progress = json.loads(run("progress", "--json", env={"MLOPS_PRIMER_HOME": str(home)}).stdout)
+    assert all(p["done"] and p["quiz_score"] == p["quiz_total"] for p in progress)
+    for lesson in course.lessons:
+        notes = (tmp_path / f"mlops-primer-notes-{lesson.id}.md").read_text()
+        assert "## Your tutor's explanation" in notes
+        # the answer's headings sit under the notes' own
+        assert "\n### Recap\n" in notes and "\n## Recap\n" not in notes

@@ -131,8 +131,11 @@ class Walkthrough:
         """Walk one lesson from its saved step; True when it was completed."""
         p = self.tutor.progress(lesson)
         if p.done:
+            # a revisit: start from the top; the lesson stays done, with its last score,
+            # until the new quiz replaces it
             p = Progress(lesson_id=lesson.id, theme_id=p.theme_id, theme_label=p.theme_label,
-                         started_at=p.started_at)
+                         started_at=p.started_at, completed_at=p.completed_at,
+                         quiz_score=p.quiz_score, quiz_total=p.quiz_total)
         theme = self._theme_from(lesson, p)
         if theme_text:
             theme = resolve_theme(lesson, theme_text)
