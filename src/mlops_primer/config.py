@@ -223,7 +223,8 @@ def _write_toml(path: Path, values: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        os.fchmod(fd, 0o600)
+        if hasattr(os, "fchmod"):  # an existing file keeps its mode on open: make it private
+            os.fchmod(fd, 0o600)
         os.write(fd, ("\n".join(lines) + "\n").encode("utf-8"))
         os.fsync(fd)
     finally:

@@ -36,7 +36,9 @@ def score_text(progress: Progress | None) -> str:
 
 def lessons_table(course: Course, progress: dict[str, Progress]) -> Table:
     """The course as a table, with a check mark and score beside each lesson done."""
-    table = Table(box=box.SIMPLE_HEAD, title="mlops-primer: the course", title_justify="left")
+    table = Table(box=box.SIMPLE_HEAD, title="mlops-primer: the course", title_justify="left",
+                  caption="Start with `mlops-primer learn`, or jump in: "
+                  "`mlops-primer learn drift --theme sailing`.", caption_justify="left")
     table.add_column("#", justify="right")
     table.add_column("", width=1)
     table.add_column("id")
