@@ -253,3 +253,26 @@ def test_the_whole_course_offline_in_one_sitting(home: Path, course: Course,
         assert "## Your tutor's explanation" in notes
         # the answer's headings sit under the notes' own
         assert "\n### Recap\n" in notes and "\n## Recap\n" not in notes
+
+
+def test_every_command_word_at_the_menu(home: Path) -> None:
+    child = spawn(home)
+    child.expect("Lesson number")
+    child.sendline("back")
+    child.expect("nothing before it")
+    child.expect("Lesson number")
+    child.sendline("lifecycl")
+    child.expect("did you mean 'lifecycle'")
+    child.expect("Lesson number")
+    child.sendline("2")
+    child.expect("Press Enter to choose")
+    child.sendline("back")  # back from a lesson's intro is the menu
+    child.expect("Lesson number")
+    child.sendline("skip")  # skip = continue where you are
+    child.expect("Lesson 2: ")
+    child.expect("Press Enter to choose")
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "Traceback" not in (child.before or "")

@@ -98,15 +98,17 @@ class Walkthrough:
             progress = self.tutor.store.all_progress()
             resume = self.tutor.resume_point()
             self.console.print(views.menu(course, progress, resume))
-            raw = self.ask("Lesson number (Enter to continue):")
+            try:
+                raw = self.ask("Lesson number (Enter to continue):")
+            except Back:
+                self.say("This is the course menu; there is nothing before it.", "dim")
+                continue
             if raw.lower() in ("", "skip"):
                 return resume or course.lessons[0]
             try:
                 return course.get(raw)
             except PrimerError as exc:
                 self.say(exc.one_line(), "red")
-            except Back:
-                continue
 
     def after_lesson(self, lesson: Lesson) -> Lesson | None:
         nxt = self.tutor.course.next_after(lesson)
