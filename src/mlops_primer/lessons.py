@@ -345,7 +345,8 @@ def load_course(folder: Path) -> Course:
     """Load every lesson in ``folder``, raising LessonError at the first problem."""
     if not folder.is_dir():
         raise LessonError(
-            f"course folder {folder} does not exist",
+            f"course folder {folder} "
+            + ("is a file, not a folder" if folder.exists() else "does not exist"),
             hint="check --lessons-dir or MLOPS_PRIMER_LESSONS",
         )
     files = lesson_files(folder)

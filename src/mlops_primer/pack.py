@@ -276,7 +276,11 @@ def read_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | Rejected]]:
         raise PackError(
             f"pack {path} is {size:,} bytes, over the {MAX_PACK_BYTES:,}-byte limit; refused"
         )
-    with path.open("rb") as fh:
+    try:
+        fh = path.open("rb")  # a folder passes stat() and fails here
+    except OSError as exc:
+        raise PackError(f"cannot read pack {path}: {exc.strerror}") from None
+    with fh:
         for number, raw in enumerate(fh, start=1):
             if not raw.strip():
                 continue

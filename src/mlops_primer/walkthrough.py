@@ -61,6 +61,7 @@ class Walkthrough:
         try:
             raw = self._ask(f"{prompt} ").strip()
         except EOFError:
+            self.console.print()  # Ctrl-D leaves the cursor on the prompt's line
             raise Quit() from None
         word = raw.lower()
         if word in ("quit", "q", "exit"):
@@ -137,7 +138,8 @@ class Walkthrough:
             # until the new quiz replaces it
             p = Progress(lesson_id=lesson.id, theme_id=p.theme_id, theme_label=p.theme_label,
                          started_at=p.started_at, completed_at=p.completed_at,
-                         quiz_score=p.quiz_score, quiz_total=p.quiz_total)
+                         quiz_score=p.quiz_score, quiz_total=p.quiz_total,
+                         answer_id=p.answer_id, quiz_answers=p.quiz_answers)
         theme = self._theme_from(lesson, p)
         if theme_text:
             theme = resolve_theme(lesson, theme_text)
@@ -173,6 +175,7 @@ class Walkthrough:
                 elif p.step == "takeaways":
                     self.console.print(views.takeaways(lesson))
                     self.followups(lesson, theme, reply)
+                    p.quiz_answers = {}  # a revisit kept the last ones until its quiz starts
                     p.step = "quiz" if lesson.quiz else "done"
                 elif p.step == "quiz":
                     self.quiz(lesson, p)
@@ -209,7 +212,7 @@ class Walkthrough:
             raw = self.ask("Theme number or your own world (Enter for 1):")
             if raw.lower() in ("", "skip"):
                 return lesson.themes[0]
-            if raw.isdigit():
+            if raw.isdecimal():  # not isdigit(): int('²') fails
                 n = int(raw)
                 if 1 <= n <= len(lesson.themes):
                     return lesson.themes[n - 1]
@@ -282,7 +285,10 @@ class Walkthrough:
             self.say(exc.one_line(), "red")
             if exc.unreachable:
                 return self._go_offline(lesson, theme)
-            raise
+            # the server answered badly (a dropped stream, an HTTP error): stay in the course
+            self.ask("Enter to try again, 'back' to pick another theme, or 'quit':",
+                     footer=False)
+            return self._get_answer(lesson, theme, regenerate=regenerate)
         if reply.origin == "llm":
             view.close()
             self.say(f"({reply.label})", "dim")
@@ -363,7 +369,7 @@ class Walkthrough:
                 p.quiz_answers[str(i)] = {"skipped": True, "first_try": False}
                 self.say(f"Skipped. The answer: {q.answer}. {prose(q.explanation)}", "dim")
                 return
-            if not raw.isdigit() or not 1 <= int(raw) <= len(q.choices):
+            if not raw.isdecimal() or not 1 <= int(raw) <= len(q.choices):
                 self.say(f"Please type a number from 1 to {len(q.choices)}.", "red")
                 continue
             tries += 1

@@ -59,7 +59,7 @@ def cache_show(answer_id: Annotated[int, typer.Argument(help="Answer id (see `ca
     from ..ui.stream import render_markdown
 
     with _store() as store:
-        a = store.get(answer_id)
+        a = store.get(answer_id) if abs(answer_id) < 2**63 else None  # SQLite's INTEGER
     if a is None:
         raise StoreError(f"no answer with id {answer_id}", hint="see `mlops-primer cache list`")
     console = out_console(plain)
@@ -102,6 +102,9 @@ def cache_export(file: Annotated[Path, typer.Argument(help="JSONL file to write.
 
     with _store() as store:
         answers = store.answers()
+    if not file.name:  # '', '.' or '/': with_name() would raise
+        raise PrimerError(f"cannot write {file}: it is a folder",
+                          hint="name a file, e.g. answers.jsonl")
     tmp = file.with_name(file.name + ".tmp")
     try:
         with tmp.open("w", encoding="utf-8") as fh:

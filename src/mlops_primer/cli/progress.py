@@ -93,7 +93,13 @@ def notes(
         raise typer.Exit(1)
     text = "\n\n---\n\n".join(parts)
     if output:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            from ..errors import PrimerError
+
+            raise PrimerError(f"cannot write {output}: {exc.strerror}",
+                              hint="name a file in a folder you can write to") from None
         typer.echo(f"Notes written to {output}.")
     else:
         typer.echo(text, nl=False)
