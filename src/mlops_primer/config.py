@@ -154,7 +154,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         shown = mask(str(value)) if name == "api_key" else repr(value)
         raise ConfigError(
             f"{name} = {shown} from {source} is invalid: {exc}",
-            hint=f"fix it in {source}" if source != "flag" else None,
+            hint=f"fix it in {source}" if source not in ("flag", "`config set`") else None,
         ) from None
 
 
@@ -201,7 +201,7 @@ def set_value(name: str, value: str, *, path: Path | None = None) -> Path:
     if value == "":
         stored.pop(name, None)
     else:
-        stored[name] = _coerce(name, value, "the command line")
+        stored[name] = _coerce(name, value, "`config set`")
     _write_toml(path, stored)
     return path
 

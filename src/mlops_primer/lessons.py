@@ -333,7 +333,8 @@ class Course:
         ids = [lesson.id for lesson in self.lessons]
         close = difflib.get_close_matches(wanted, ids, n=1, cutoff=0.5)
         hint = f"did you mean '{close[0]}'?" if close else f"the lessons are: {', '.join(ids)}"
-        raise UnknownLessonError(f"unknown lesson '{lesson_id}'", hint=hint)
+        shown = lesson_id if len(lesson_id) <= 40 else lesson_id[:40] + "…"
+        raise UnknownLessonError(f"unknown lesson '{shown}'", hint=hint)
 
     def next_after(self, lesson: Lesson) -> Lesson | None:
         """The lesson that follows ``lesson``, if any."""

@@ -379,11 +379,17 @@ def build(
         futures = {pool.submit(run, job): job for job in jobs}
         for fut in as_completed(futures):
             job = futures[fut]
+            if fut.cancelled():
+                continue
             exc = fut.exception()
             if exc is not None and not isinstance(exc, PrimerError):
                 raise exc
             if exc is not None:
                 failures += 1
+                if getattr(exc, "unreachable", False):
+                    # no server: the other jobs would only fail the same way
+                    for other in futures:
+                        other.cancel()
             on_done(job, exc)  # type: ignore[arg-type]
     return failures
 

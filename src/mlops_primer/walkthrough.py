@@ -54,10 +54,11 @@ class Walkthrough:
 
     # -- input ---------------------------------------------------------------------------
 
-    def ask(self, prompt: str, *, footer: bool = True) -> str:
+    def ask(self, prompt: str, *, footer: bool = True, numbers: bool = False) -> str:
         """Read one answer; 'quit' raises Quit, 'back' raises Back, EOF quits."""
         if footer:
-            self.console.print(Text(views.FOOTER, style="dim"))
+            self.console.print(Text(views.NUMBER_FOOTER if numbers else views.FOOTER,
+                                    style="dim"))
         try:
             raw = self._ask(f"{prompt} ").strip()
         except EOFError:
@@ -100,7 +101,7 @@ class Walkthrough:
             resume = self.tutor.resume_point()
             self.console.print(views.menu(course, progress, resume))
             try:
-                raw = self.ask("Lesson number (Enter to continue):")
+                raw = self.ask("Lesson number (Enter to continue):", numbers=True)
             except Back:
                 self.say("This is the course menu; there is nothing before it.", "dim")
                 continue
@@ -191,6 +192,9 @@ class Walkthrough:
                     p.step = "intro"
                     self._save(p)
                     return False
+            except Quit:
+                self._save(p)  # count the time spent on this step too
+                raise
 
     def _save(self, p: Progress) -> None:
         self.tutor.store.save_progress(p, add_seconds=self.timer.lap())
@@ -209,10 +213,10 @@ class Walkthrough:
             self.console.print(views.numbered([t.label for t in lesson.themes]))
             self.say("  Or type a world of your own (for example: a bakery, chess, rock "
                      "climbing).", "dim")
-            raw = self.ask("Theme number or your own world (Enter for 1):")
+            raw = self.ask("Theme number or your own world (Enter for 1):", numbers=True)
             if raw.lower() in ("", "skip"):
                 return lesson.themes[0]
-            if raw.isdecimal():  # not isdigit(): int('²') fails
+            if raw.lstrip("+-").isdecimal():  # not isdigit(): int('²') fails
                 n = int(raw)
                 if 1 <= n <= len(lesson.themes):
                     return lesson.themes[n - 1]
@@ -269,6 +273,7 @@ class Walkthrough:
             ) from None
         except ReplayAvailable as exc:
             view.abort()
+            self._incomplete(view)
             self.say(exc.cause.one_line(), "red")
             if exc.unreachable:
                 return self._go_offline(lesson, theme)
@@ -276,12 +281,13 @@ class Walkthrough:
                            footer=False)
             if raw.lower() in ("", "y", "yes"):
                 return self._show_replay(exc.replay)
-            raise Quit() from None
+            raise Back() from None  # no replay: choose the theme again
         except NoAnswerError:
             view.abort()
             return None
         except LLMError as exc:
             view.abort()
+            self._incomplete(view)
             self.say(exc.one_line(), "red")
             if exc.unreachable:
                 return self._go_offline(lesson, theme)
@@ -295,6 +301,10 @@ class Walkthrough:
             return reply
         view.abort()
         return self._show_replay(reply)
+
+    def _incomplete(self, view: MarkdownStream) -> None:
+        if view.text.strip():
+            self.say("(the text above is incomplete and was not stored)", "yellow")
 
     def _go_offline(self, lesson: Lesson, theme: Theme) -> Reply | None:
         """The server cannot be reached: replay for the rest of this session."""
@@ -364,7 +374,7 @@ class Walkthrough:
         assert isinstance(q, QuizQuestion)
         tries = 0
         while True:
-            raw = self.ask(f"Your answer (1-{len(q.choices)}):")
+            raw = self.ask(f"Your answer (1-{len(q.choices)}):", numbers=True)
             if raw.lower() == "skip":
                 p.quiz_answers[str(i)] = {"skipped": True, "first_try": False}
                 self.say(f"Skipped. The answer: {q.answer}. {prose(q.explanation)}", "dim")
@@ -397,6 +407,8 @@ class Walkthrough:
             return
         if raw.lower() in ("y", "yes"):
             raw = default
+        elif raw and not Path(raw).suffix:
+            raw += ".md"  # "notes" becomes notes.md, and "2" cannot make a file named 2
         if raw and raw.lower() not in ("n", "no", "skip"):
             answer = reply.text if reply is not None else None
             if answer is None and p.answer_id is not None:

@@ -43,6 +43,15 @@ Timeout = Annotated[
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
+def confirm(question: str) -> bool:
+    """Ask yes/no; with no answer to read (no terminal, end of input) the answer is no."""
+    try:
+        return typer.confirm(question, default=False)
+    except typer.Abort:
+        typer.echo("\n(no answer could be read: add --yes to skip the question)", err=True)
+        return False
+
+
 def debug_enabled() -> bool:
     """True when tracebacks were asked for (--debug or MLOPS_PRIMER_DEBUG=1)."""
     return os.environ.get("MLOPS_PRIMER_DEBUG", "") not in ("", "0")

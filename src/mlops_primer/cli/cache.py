@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import PrimerError, StoreError
-from ._common import Yes, handled, out_console, write_json
+from ._common import Yes, confirm, handled, out_console, write_json
 
 cache_app = typer.Typer(help="Look after the stored answers (replayed offline).",
                         no_args_is_help=True)
@@ -76,7 +76,7 @@ def cache_clear(yes: Yes = False) -> None:
         if n == 0:
             typer.echo("The cache is already empty.")
             return
-        if not yes and not typer.confirm(f"Delete {n} stored answer(s)?", default=False):
+        if not yes and not confirm(f"Delete {n} stored answer(s)?"):
             typer.echo("Nothing deleted.")
             raise typer.Exit(1)
         store.clear_answers()

@@ -83,22 +83,28 @@ def pack_build(
         typer.echo(f"Nothing to do: {output} is complete.")
         return
     failed: list[str] = []
+    written = 0
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=console, transient=False) as bar:
         task = bar.add_task(f"answering with {s.model}", total=len(jobs))
 
         def done(job, exc) -> None:  # noqa: ANN001
+            nonlocal written
             bar.advance(task)
-            if exc is not None:
+            if exc is None:
+                written += 1
+            else:
                 failed.append(f"{job.lesson.id} x {job.theme.id}: {exc.one_line()}")
 
         build(jobs, output, lambda: OpenAIProvider(s), concurrency=concurrency,
               created_at=now_iso(), on_done=done)
     for line in failed:
         typer.echo(f"failed: {line}", err=True)
-    typer.echo(f"{len(jobs) - len(failed)} answer(s) written to {output}"
-               + (f"; {len(failed)} failed (run again to retry them)" if failed else "."))
-    if failed:
+    missing = len(jobs) - written
+    where = f"{written} answer(s) written to {output}" if written else "nothing written"
+    typer.echo(where + (f"; {missing} not answered (run again to retry them)" if missing
+                        else "."))
+    if missing:
         raise typer.Exit(1)
 
 

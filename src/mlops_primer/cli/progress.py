@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import LessonsDir, Yes, course, handled, out_console, write_json
+from ._common import LessonsDir, Yes, confirm, course, handled, out_console, write_json
 
 
 @handled
@@ -29,7 +29,7 @@ def progress(
         if reset:
             target = c.get(lesson).id if lesson else None
             what = f"your progress in '{target}'" if target else "all your progress"
-            if not yes and not typer.confirm(f"Forget {what}?", default=False):
+            if not yes and not confirm(f"Forget {what}?"):
                 typer.echo("Nothing changed.")
                 raise typer.Exit(1)
             store.reset_progress(target)

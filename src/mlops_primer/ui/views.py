@@ -16,7 +16,8 @@ from ..lessons import Course, Lesson, QuizQuestion, prose
 if TYPE_CHECKING:  # the store (and sqlite3) is not needed to draw a table
     from ..store import Progress
 
-FOOTER = "Type a number, or: skip, back, quit"
+FOOTER = "Type skip, back or quit at any prompt"
+NUMBER_FOOTER = "Type a number, or: skip, back, quit"
 
 
 def _status(progress: Progress | None) -> str:
@@ -131,12 +132,12 @@ def numbered(options: Sequence[str], *, start: int = 1) -> Text:
 
 def prompt_folded(text: str, *, lines: int = 4) -> Text:
     """The first lines of the rendered prompt, with how much is hidden."""
-    all_lines = text.splitlines()
+    all_lines = prose(text).replace("\n\n", "\n").splitlines()
     shown = "\n".join(all_lines[:lines])
     out = Text(shown, style="dim")
     if len(all_lines) > lines:
-        out.append(f"\n  … {len(all_lines) - lines} more lines (type 'p' to see the whole prompt)",
-                   style="dim italic")
+        out.append(f"\n  … {len(all_lines) - lines} more paragraph(s) (type 'p' to see the "
+                   "whole prompt)", style="dim italic")
     return out
 
 
