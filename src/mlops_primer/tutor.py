@@ -267,9 +267,3 @@ class Tutor:
 def grade(question: Any, choice: int) -> bool:
     """True when ``choice`` (0-based) is the right answer."""
     return int(choice) == question.answer_index
-
-
-def quiz_score(lesson: Lesson, answers: dict[str, Any]) -> tuple[int, int]:
-    """(right on the first try, questions answered) from stored quiz answers."""
-    right = sum(1 for a in answers.values() if isinstance(a, dict) and a.get("first_try"))
-    return right, len(answers)

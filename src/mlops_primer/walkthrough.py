@@ -19,7 +19,7 @@ from .lessons import Lesson, Theme, prose, resolve_theme
 from .notes import study_notes
 from .prompts import as_text
 from .store import Progress, Timer, now_iso
-from .tutor import ReplayAvailable, Reply, Tutor, grade
+from .tutor import STEPS, ReplayAvailable, Reply, Tutor, grade
 from .ui import is_plain, views
 from .ui.stream import MarkdownStream, render_markdown
 
@@ -428,5 +428,6 @@ class Walkthrough:
 
 
 def _previous(step: str) -> str:
-    order = ["menu", "intro", "theme", "answer", "takeaways", "quiz", "done"]
+    """The step before ``step``; before the intro is the course menu."""
+    order = ("menu", *STEPS)
     return order[max(0, order.index(step) - 1)]
