@@ -454,3 +454,30 @@ def test_load_course_rejects_missing_and_empty_folders(tmp_path: Path) -> None:
         load_course(tmp_path / "nowhere")
     with pytest.raises(LessonError, match="no lesson files"):
         load_course(tmp_path)
+
+
+def test_parsed_lesson_cache_is_used_and_invalidated(tmp_path: Path, home: Path) -> None:
+    """The JSON cache of parsed lessons serves unchanged files and never a changed one."""
+    import shutil
+
+    from mlops_primer.lessons import load_course
+    from mlops_primer.resources import builtin_lessons_dir
+
+    folder = tmp_path / "course"
+    shutil.copytree(builtin_lessons_dir(), folder)
+    first = load_course(folder)
+    caches = list((home / "cache").glob("course-*.json"))
+    assert len(caches) == 1
+    assert [x.title for x in load_course(folder).lessons] == [x.title for x in first.lessons]
+    import json
+
+    raw = json.loads(caches[0].read_text())
+    raw["files"]["versioning.yaml"]["data"]["title"] = "Served from the cache"
+    caches[0].write_text(json.dumps(raw))
+    assert load_course(folder).get("versioning").title == "Served from the cache"
+    drift = folder / "drift.yaml"
+    drift.write_text(drift.read_text().replace("title: Monitoring, model drift and retraining",
+                                               "title: Drift, changed"))
+    assert load_course(folder).get("drift").title == "Drift, changed"
+    caches[0].write_text("{not json")  # a damaged cache only costs speed
+    assert load_course(folder).get("drift").title == "Drift, changed"

@@ -390,6 +390,12 @@ def load_course(folder: Path) -> Course:
 _CACHE_VERSION = 1
 
 
+def _cache_version() -> list[int]:
+    """Changes when this code does (an upgrade may check lessons differently)."""
+    here = Path(__file__)
+    return [_CACHE_VERSION, *_stamp(here), *_stamp(here.with_name("schema.py"))]
+
+
 def _cache_file(folder: Path) -> Path:
     from .paths import data_home
 
@@ -408,7 +414,7 @@ def _parsed_cache(folder: Path, files: list[Path]) -> dict[str, Any]:
 
     try:
         raw = json.loads(_cache_file(folder).read_text(encoding="utf-8"))
-        if raw.get("version") != _CACHE_VERSION:
+        if raw.get("version") != _cache_version():
             return {}
         out = {}
         for path in files:
@@ -429,7 +435,7 @@ def _save_parsed_cache(folder: Path, files: list[Path], parsed: dict[str, Any]) 
     try:
         entries = {p.name: {"stamp": _stamp(p), "data": parsed[p.name]}
                    for p in files if p.name in parsed}
-        text = json.dumps({"version": _CACHE_VERSION, "files": entries}, ensure_ascii=False)
+        text = json.dumps({"version": _cache_version(), "files": entries}, ensure_ascii=False)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
         tmp.write_text(text, encoding="utf-8")
