@@ -62,6 +62,12 @@ def test_wheel_installs_and_runs_from_elsewhere(tmp_path: Path, home: Path) -> N
     assert "--- system ---" in flat and "--- user ---" in flat
     assert "three different short stories about animals in a zoo" in flat
 
+    # the offline pack ships too: an installed copy answers with no LLM at all
+    replay = _run([str(exe), "learn", "drift", "--theme", "sailing", "--no-input"],
+                  cwd=elsewhere, env=env)
+    assert "## Recap" in replay.stdout
+    assert "offline answer from the course pack" in replay.stderr
+
     checked = _run([str(exe), "validate"], cwd=elsewhere, env=env)
     assert checked.stdout.strip() == f"{len(SHIPPED_IDS)} lesson file(s) valid."
     assert not list(elsewhere.iterdir())  # nothing written into the working folder
