@@ -83,3 +83,19 @@ def test_cache_import_rejects_bad_records_with_reasons(home: Path, tmp_path: Pat
     assert "Traceback" not in result.stderr
     listing = json.loads(run("cache", "list", "--json").stdout)
     assert len(listing) == 1 and listing[0]["model"] == "m"
+
+
+def test_cache_import_reads_in_bounded_pieces(home: Path, tmp_path: Path) -> None:
+    from mlops_primer.pack import record
+
+    good = json.dumps(record(messages=[{"role": "user", "content": "hi"}], answer="hello",
+                             model="m", created_at="2026-11-27T00:00:00+00:00"))
+    pack = tmp_path / "long.jsonl"
+    pack.write_text("x" * (1024 * 1024 + 10) + "\n" + good + "\n")
+    result = run("cache", "import", str(pack))
+    assert "long.jsonl:1: line is over 1 MiB" in result.stderr
+    assert "1 added, 0 already present, 1 rejected" in result.stdout  # line 2 still read
+    if Path("/proc/self/mem").exists():  # stat() says 0 bytes; reading fails
+        proc = run("cache", "import", "/proc/self/mem")
+        assert proc.returncode != 0 and "cannot read pack /proc/self/mem" in proc.stderr
+        assert "Traceback" not in proc.stderr

@@ -281,21 +281,41 @@ def read_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | Rejected]]:
     except OSError as exc:
         raise PackError(f"cannot read pack {path}: {exc.strerror}") from None
     with fh:
-        for number, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            if len(raw) > MAX_RECORD_BYTES:
-                yield number, Rejected(number, "line is over 1 MiB")
-                continue
-            try:
-                obj = json.loads(raw.decode("utf-8"))
-                yield number, _check_record(obj)
-            except UnicodeDecodeError:
-                yield number, Rejected(number, "not UTF-8 text")
-            except json.JSONDecodeError as exc:
-                yield number, Rejected(number, f"not JSON ({exc.msg})")
-            except (ValueError, RecursionError) as exc:
-                yield number, Rejected(number, str(exc))
+        yield from _records(fh, path)
+
+
+def _records(fh: Any, path: Path) -> Iterator[tuple[int, dict[str, Any] | Rejected]]:
+    """The lines of an open pack, read in bounded pieces (stat() can lie, as in /proc)."""
+    total = 0
+    number = 0
+    while True:
+        try:
+            raw = fh.readline(MAX_RECORD_BYTES + 1)
+        except OSError as exc:
+            raise PackError(f"cannot read pack {path}: {exc.strerror}") from None
+        if not raw:
+            return
+        number += 1
+        total += len(raw)
+        if total > MAX_PACK_BYTES:
+            raise PackError(f"pack {path} is over the {MAX_PACK_BYTES:,}-byte limit; refused")
+        if len(raw) > MAX_RECORD_BYTES:
+            yield number, Rejected(number, "line is over 1 MiB")
+            while raw and not raw.endswith(b"\n"):  # skip the rest of that line
+                raw = fh.readline(MAX_RECORD_BYTES + 1)
+                total += len(raw)
+            continue
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw.decode("utf-8"))
+            yield number, _check_record(obj)
+        except UnicodeDecodeError:
+            yield number, Rejected(number, "not UTF-8 text")
+        except json.JSONDecodeError as exc:
+            yield number, Rejected(number, f"not JSON ({exc.msg})")
+        except (ValueError, RecursionError) as exc:
+            yield number, Rejected(number, str(exc))
 
 
 def append_record(path: Path, rec: dict[str, Any]) -> None:
