@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -48,6 +49,30 @@ def prompt_dirs(course: Course) -> tuple[Path, ...]:
 
 MAX_RENDERED_CHARS = 100_000
 MAX_EXPONENT = 64
+MAX_LOOP_STEPS = 100_000  # all range() steps of one render together
+
+_steps_left: ContextVar[int] = ContextVar("steps_left", default=MAX_LOOP_STEPS)
+
+
+def _bounded_range(*args: int) -> Iterator[int]:
+    """range() for templates: nested loops share one budget, so they cannot spin for hours."""
+    from jinja2.sandbox import SecurityError
+
+    for n in range(*args):
+        left = _steps_left.get() - 1
+        if left < 0:
+            raise SecurityError(f"loops ran over {MAX_LOOP_STEPS:,} steps")
+        _steps_left.set(left)
+        yield n
+
+
+def _render(template: Any, ctx: dict[str, Any]) -> str:
+    """Render with a fresh loop budget."""
+    token = _steps_left.set(MAX_LOOP_STEPS)
+    try:
+        return template.render(**ctx).strip()
+    finally:
+        _steps_left.reset(token)
 
 
 def _bounded_binop(env: Any, operator: str, left: Any, right: Any) -> Any:
@@ -83,7 +108,7 @@ def _environment(dirs: tuple[Path, ...]) -> Any:
         def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
             return _bounded_binop(self, operator, left, right)
 
-    return _Environment(
+    env = _Environment(
         loader=FileSystemLoader([str(d) for d in dirs]),
         undefined=StrictUndefined,
         autoescape=False,
@@ -91,6 +116,11 @@ def _environment(dirs: tuple[Path, ...]) -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # a prompt needs none of Jinja's generators; lipsum(10**6) alone is a memory bomb
+    for name in ("lipsum", "cycler", "joiner", "namespace"):
+        env.globals.pop(name, None)
+    env.globals["range"] = _bounded_range
+    return env
 
 
 def _describe(exc: Exception, where: str, field: str) -> TemplateError:
@@ -132,7 +162,7 @@ def _context(lesson: Lesson, theme: Theme) -> dict[str, Any]:
 
 def _render_file(env: Any, name: str, ctx: dict[str, Any], where: str) -> str:
     try:
-        return env.get_template(name).render(**ctx).strip()
+        return _render(env.get_template(name), ctx)
     except Exception as exc:  # jinja raises many types; each becomes one clear line
         raise _describe(exc, where, f"prompt.template ({name})") from None
 
@@ -143,7 +173,7 @@ def render(course: Course, lesson: Lesson, theme: Theme) -> list[Message]:
     where = str(lesson.path or lesson.id)
     ctx = _context(lesson, theme)
     try:
-        request = env.from_string(lesson.prompt.request).render(**ctx).strip()
+        request = _render(env.from_string(lesson.prompt.request), ctx)
     except Exception as exc:
         raise _describe(exc, where, "prompt.request") from None
     system = _render_file(env, SYSTEM_TEMPLATE, ctx, where)
