@@ -428,20 +428,22 @@ def _parsed_cache(folder: Path, files: list[Path]) -> dict[str, Any]:
 
 def _save_parsed_cache(folder: Path, files: list[Path], parsed: dict[str, Any]) -> None:
     """Best effort: a cache that cannot be written only costs speed."""
+    import contextlib
     import json
     import os
 
     target = _cache_file(folder)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     try:
         entries = {p.name: {"stamp": _stamp(p), "data": parsed[p.name]}
                    for p in files if p.name in parsed}
         text = json.dumps({"version": _cache_version(), "files": entries}, ensure_ascii=False)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, target)
     except (OSError, TypeError, ValueError):
-        pass
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
