@@ -277,8 +277,8 @@ class Walkthrough:
             self.say(exc.cause.one_line(), "red")
             if exc.unreachable:
                 return self._go_offline(lesson, theme)
-            raw = self.ask("An earlier answer to this prompt can be replayed. Replay it? [Y/n]",
-                           footer=False)
+            raw = self.ask(f"This prompt can be answered offline ({exc.replay.label}). "
+                           "Replay that? [Y/n]", footer=False)
             if raw.lower() in ("", "y", "yes"):
                 return self._show_replay(exc.replay)
             raise Back() from None  # no replay: choose the theme again
