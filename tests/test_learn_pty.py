@@ -276,3 +276,22 @@ def test_every_command_word_at_the_menu(home: Path) -> None:
     child.close()
     assert child.exitstatus == 0
     assert "Traceback" not in (child.before or "")
+
+
+def test_a_failing_server_offers_the_cached_answer(home: Path, server) -> None:
+    server.replies.append("## Kept\n\nThe answer from last time.\n")
+    args = ["drift", "--theme", "sailing", "--base-url", server.base_url, "--model",
+            "test-model"]
+    assert run("learn", *args, "--no-input", env={"MLOPS_PRIMER_HOME": str(home)}
+               ).returncode == 0
+    server.fault = "500"
+    child = spawn(home, *args, "--no-cache")
+    child.expect("server error")
+    child.expect(r"replayed from your cache: test-model.*Replay that\? \[Y/n\]")
+    child.sendline("")
+    child.expect("The answer from last time")
+    child.expect("Enter to continue")
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
