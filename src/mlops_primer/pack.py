@@ -395,8 +395,9 @@ def build(
             append_record(output, rec)
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        futures = {pool.submit(run, job): job for job in jobs}
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+    futures = {pool.submit(run, job): job for job in jobs}
+    try:
         for fut in as_completed(futures):
             job = futures[fut]
             if fut.cancelled():
@@ -411,6 +412,11 @@ def build(
                     for other in futures:
                         other.cancel()
             on_done(job, exc)  # type: ignore[arg-type]
+    except BaseException:
+        # Ctrl-C or a bug: stop what has not started; answers written stay (builds resume)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return failures
 
 
