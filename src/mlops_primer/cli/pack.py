@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -96,8 +98,17 @@ def pack_build(
             else:
                 failed.append(f"{job.lesson.id} x {job.theme.id}: {exc.one_line()}")
 
-        build(jobs, output, lambda: OpenAIProvider(s), concurrency=concurrency,
-              created_at=now_iso(), on_done=done)
+        try:
+            build(jobs, output, lambda: OpenAIProvider(s), concurrency=concurrency,
+                  created_at=now_iso(), on_done=done)
+        except KeyboardInterrupt:
+            bar.stop()
+            typer.echo(f"\nStopped: {written} answer(s) written to {output}; run the same "
+                       "command again to finish it.", err=True)
+            sys.stdout.flush()
+            # requests already under way would hold the exit until they end (the pool's
+            # threads are joined at exit); every written answer is already on disk
+            os._exit(130)
     for line in failed:
         typer.echo(f"failed: {line}", err=True)
     missing = len(jobs) - written
