@@ -99,3 +99,37 @@ def test_cache_import_reads_in_bounded_pieces(home: Path, tmp_path: Path) -> Non
         proc = run("cache", "import", "/proc/self/mem")
         assert proc.returncode != 0 and "cannot read pack /proc/self/mem" in proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+def test_pack_build_ctrl_c_keeps_what_was_written(server, home: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT, SCRUBBED
+
+    server.chunk_size = 5
+    server.chunk_delay = 0.03
+    out = tmp_path / "class.jsonl"
+    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
+    env["MLOPS_PRIMER_HOME"] = str(home)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlops_primer", "pack", "build", "--model", "test-model",
+         "--base-url", server.base_url, "-j", "2", "-o", str(out)],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while (not out.exists() or not out.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "Stopped:" in err and "run the same command again" in err
+    assert "Traceback" not in err
+    written = [json.loads(x) for x in out.read_text().splitlines()]  # whole lines only
+    assert 1 <= len(written) < 21
+    again = run("pack", "build", "--model", "test-model", "--base-url", server.base_url,
+                "-o", str(out))
+    assert again.returncode == 0 and f"{len(written)} answer(s) already in" in again.stderr
+    assert len(out.read_text().splitlines()) == 21
