@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import ROOT, SCRUBBED, run
+from conftest import run
+from ptyplay import answer_right, spawn_cli
 
 from mlops_primer.lessons import Course
-
-TIMEOUT = 20
 
 
 def spawn(home: Path, *args: str, extra_env: dict[str, str] | None = None,
           cwd: Path | None = None) -> pexpect.spawn:
-    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
-    env.update({"MLOPS_PRIMER_HOME": str(home), "TERM": "xterm-256color", "COLUMNS": "100",
-                "LINES": "40"})
-    env.update(extra_env or {})
-    child = pexpect.spawn(sys.executable, ["-m", "mlops_primer", "learn", *args], env=env,
-                          cwd=str(cwd or ROOT), encoding="utf-8", timeout=TIMEOUT,
-                          dimensions=(40, 100))
-    return child
+    """`mlops-primer learn ARGS` in a pseudo-terminal."""
+    return spawn_cli(home, "learn", *args, extra_env=extra_env, cwd=cwd)
 
 
 def wrong_choice(q) -> int:  # noqa: ANN001
@@ -89,10 +80,7 @@ def test_whole_lesson_with_quiz_hint_back_quit_and_resume(home: Path, course: Co
     child.expect("Lesson number")
     child.sendline("")
     child.expect("Question 2 of")
-    for i in range(1, len(quiz)):
-        child.expect("Your answer")
-        child.sendline(str(quiz[i].answer_index + 1))
-        child.expect("Right!")
+    answer_right(child, quiz[1:])
     child.expect(rf"Quiz done: {len(quiz)} of {len(quiz)} right on the first try")
     child.expect("Save study notes")
     child.sendline("notes.md")
@@ -231,10 +219,7 @@ def test_the_whole_course_offline_in_one_sitting(home: Path, course: Course,
         child.sendline("")
         child.expect("Press Enter to go on to the quiz")
         child.sendline("")
-        for q in lesson.quiz:
-            child.expect("Your answer")
-            child.sendline(str(q.answer_index + 1))
-            child.expect("Right!")
+        answer_right(child, lesson.quiz)
         child.expect("Quiz done")
         child.expect("Save study notes")
         child.sendline("y")

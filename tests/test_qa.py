@@ -6,33 +6,15 @@ Every test drives the real program: a pseudo-terminal (pexpect) or a subprocess.
 from __future__ import annotations
 
 import json
-import os
 import re
-import sys
 from pathlib import Path
 
-import pexpect
-from conftest import ROOT, SCRUBBED, run
+from conftest import run
+from ptyplay import answer_right, finish, spawn_cli
 
 from mlops_primer.lessons import Course
 
-TIMEOUT = 20
-
-
-def spawn(home: Path, *args: str, cwd: Path | None = None) -> pexpect.spawn:
-    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
-    env.update({"MLOPS_PRIMER_HOME": str(home), "TERM": "xterm-256color", "COLUMNS": "100",
-                "LINES": "40"})
-    return pexpect.spawn(sys.executable, ["-m", "mlops_primer", *args], env=env,
-                         cwd=str(cwd or ROOT), encoding="utf-8", timeout=TIMEOUT,
-                         dimensions=(40, 100))
-
-
-def finish(child: pexpect.spawn) -> str:
-    child.expect(pexpect.EOF)
-    out = child.before or ""
-    child.close()
-    return out
+spawn = spawn_cli
 
 
 def no_bug_line(text: str) -> None:
@@ -116,9 +98,7 @@ def test_revisiting_a_done_lesson_and_quitting_keeps_its_quiz_results(
     child.sendline("")
     child.expect("Press Enter to go on to the quiz")
     child.sendline("")
-    for q in lesson.quiz:
-        child.expect("Your answer")
-        child.sendline(str(q.answer_index + 1))
+    answer_right(child, lesson.quiz, expect_praise=False)
     child.expect("Save study notes")
     child.sendline("")
     child.expect("Enter for|finished")
