@@ -8,7 +8,7 @@ from pathlib import Path
 import pexpect
 import pytest
 from conftest import run
-from ptyplay import answer_right, spawn_cli
+from ptyplay import answer_right, finish, spawn_cli
 
 from mlops_primer.lessons import Course
 
@@ -17,6 +17,11 @@ def spawn(home: Path, *args: str, extra_env: dict[str, str] | None = None,
           cwd: Path | None = None) -> pexpect.spawn:
     """`mlops-primer learn ARGS` in a pseudo-terminal."""
     return spawn_cli(home, "learn", *args, extra_env=extra_env, cwd=cwd)
+
+
+def progress_json(home: Path) -> list[dict]:
+    """`mlops-primer progress --json` for this learner home."""
+    return json.loads(run("progress", "--json", env={"MLOPS_PRIMER_HOME": str(home)}).stdout)
 
 
 def wrong_choice(q) -> int:  # noqa: ANN001
@@ -64,11 +69,10 @@ def test_whole_lesson_with_quiz_hint_back_quit_and_resume(home: Path, course: Co
     child.expect("Your answer")
     child.sendline("quit")
     child.expect("progress is saved")
-    child.expect(pexpect.EOF)
-    child.close()
+    finish(child)
     assert child.exitstatus == 0
 
-    progress = json.loads(run("progress", "--json", env={"MLOPS_PRIMER_HOME": str(home)}).stdout)
+    progress = progress_json(home)
     versioning = next(p for p in progress if p["id"] == "versioning")
     assert versioning["step"] == "quiz" and versioning["theme_id"] == "zoo"
     assert not versioning["done"]
@@ -87,8 +91,7 @@ def test_whole_lesson_with_quiz_hint_back_quit_and_resume(home: Path, course: Co
     child.expect("Notes saved")
     child.expect("Enter for lesson 4")
     child.sendline("quit")
-    child.expect(pexpect.EOF)
-    child.close()
+    finish(child)
     assert child.exitstatus == 0
 
     notes = (tmp_path / "notes.md").read_text()
@@ -96,7 +99,7 @@ def test_whole_lesson_with_quiz_hint_back_quit_and_resume(home: Path, course: Co
     assert "animals in a zoo" in notes.lower() or "Animals in a zoo" in notes
     assert f"Score: {len(quiz)} of {len(quiz)}" in notes
     assert "## Further reading" in notes
-    progress = json.loads(run("progress", "--json", env={"MLOPS_PRIMER_HOME": str(home)}).stdout)
+    progress = progress_json(home)
     versioning = next(p for p in progress if p["id"] == "versioning")
     assert versioning["done"] and versioning["quiz_score"] == len(quiz)
     listing = run("lessons", env={"MLOPS_PRIMER_HOME": str(home)}).stdout
@@ -119,8 +122,7 @@ def test_free_text_theme_offline_offers_suggested_and_prompt(home: Path) -> None
     child.expect("offline answer from the course pack")
     child.expect("Enter to continue")
     child.sendline("quit")
-    child.expect(pexpect.EOF)
-    child.close()
+    finish(child)
     assert child.exitstatus == 0
 
 
@@ -134,9 +136,7 @@ def test_ctrl_c_during_streaming_stores_nothing_and_restores_terminal(home: Path
     child.expect("The model keeps learning")
     child.sendintr()
     child.expect("not stored")
-    child.expect(pexpect.EOF)
-    out = child.before or ""
-    child.close()
+    out = finish(child)
     assert child.exitstatus == 130
     assert "Traceback" not in out
     import sqlite3
@@ -154,8 +154,7 @@ def test_quit_and_ctrl_d_at_the_menu(home: Path, word: str) -> None:
     else:
         child.sendline(word)
     child.expect("progress is saved")
-    child.expect(pexpect.EOF)
-    child.close()
+    finish(child)
     assert child.exitstatus == 0
 
 
@@ -177,8 +176,7 @@ def test_live_answer_then_follow_up_is_streamed_and_stored(home: Path, server) -
     child.expect("PSI compares two distributions")
     child.expect("Ask a follow-up question")
     child.sendline("quit")
-    child.expect(pexpect.EOF)
-    child.close()
+    finish(child)
     assert child.exitstatus == 0
     followup = server.chat_requests()[1].body["messages"]
     assert [m["role"] for m in followup] == ["system", "user", "assistant", "user"]
@@ -198,8 +196,7 @@ def test_unreachable_server_switches_to_offline_replay(home: Path) -> None:
     child.expect("offline answer from the course pack")
     child.expect("Enter to continue")
     child.sendline("quit")
-    child.expect(pexpect.EOF)
-    child.close()
+    finish(child)
     assert child.exitstatus == 0
 
 
@@ -228,10 +225,9 @@ def test_the_whole_course_offline_in_one_sitting(home: Path, course: Course,
             child.expect(f"Enter for lesson {lesson.order + 1}")
             child.sendline("")
     child.expect("finished the whole course")
-    child.expect(pexpect.EOF)
-    child.close()
+    finish(child)
     assert child.exitstatus == 0
-    progress = json.loads(run("progress", "--json", env={"MLOPS_PRIMER_HOME": str(home)}).stdout)
+    progress = progress_json(home)
     assert all(p["done"] and p["quiz_score"] == p["quiz_total"] for p in progress)
     for lesson in course.lessons:
         notes = (tmp_path / f"mlops-primer-notes-{lesson.id}.md").read_text()
@@ -257,8 +253,7 @@ def test_every_command_word_at_the_menu(home: Path) -> None:
     child.expect("Lesson 2: ")
     child.expect("Press Enter to choose")
     child.sendline("quit")
-    child.expect(pexpect.EOF)
-    child.close()
+    finish(child)
     assert child.exitstatus == 0
     assert "Traceback" not in (child.before or "")
 
@@ -277,6 +272,5 @@ def test_a_failing_server_offers_the_cached_answer(home: Path, server) -> None:
     child.expect("The answer from last time")
     child.expect("Enter to continue")
     child.sendline("quit")
-    child.expect(pexpect.EOF)
-    child.close()
+    finish(child)
     assert child.exitstatus == 0
