@@ -6,15 +6,16 @@ Measures the median wall time (after warm-up runs) of
 
 * the floor: ``python -c "import typer, rich.console"``
 * ``mlops-primer --help``
-* ``mlops-primer lessons``
+* ``mlops-primer lessons``, for a new learner (no store yet) and for a learner with
+  progress in their store (check marks and quiz scores to read)
 
 with the console script of the venv, and prints each command's ratio to the floor
 (target <= 1.25x). It then reports, without timing, which heavy modules each command
 imports in-process (``openai`` must not be among them), and for a command over its
 target, the packages that it imports beyond the floor, by ``-X importtime`` self time.
 
-Runs are interleaved (floor, --help, lessons, floor, ...) so that load on the machine
-affects all three alike. The learner home is an empty temporary folder.
+Runs are interleaved (floor, --help, lessons, ..., floor, ...) so that load on the
+machine affects all of them alike. The learner homes are temporary folders.
 """
 
 from __future__ import annotations
@@ -69,26 +70,43 @@ def extra_imports(cmd: list[str], floor_cmd: list[str], env: dict, top: int = 6)
             + ", ".join(f"{pkg} {us / 1000:.0f} ms" for pkg, us in ranked)]
 
 
+# A learner two lessons in: one done with its quiz, one in progress.
+_SEED_PROGRESS = """
+from mlops_primer.paths import store_file
+from mlops_primer.store import Progress, Store, now_iso
+with Store(store_file()) as store:
+    store.save_progress(Progress("what-is-mlops", theme_id="cooking", step="done",
+                                 quiz_score=4, quiz_total=5, completed_at=now_iso()))
+    store.save_progress(Progress("lifecycle", theme_id="gardening", step="quiz"))
+"""
+
+
 def run(runs: int = 15, warmup: int = 2, bytecode_cache: bool = True) -> list[b.Row]:
     cli = b.cli_command()
     floor_cmd = [b.PYTHON, "-c", "import typer, rich.console"]
-    cmds = {
-        "floor": floor_cmd,
-        "--help": [*cli, "--help"],
-        "lessons": [*cli, "lessons"],
-    }
-    with tempfile.TemporaryDirectory(prefix="mlops-bench-home-") as home:
-        env = b.child_env(Path(home), bytecode_cache=bytecode_cache)
+    with tempfile.TemporaryDirectory(prefix="mlops-bench-home-") as tmp:
+        new_home, learner_home = Path(tmp, "new"), Path(tmp, "learner")
+        env = b.child_env(new_home, bytecode_cache=bytecode_cache)
+        learner_env = b.child_env(learner_home, bytecode_cache=bytecode_cache)
+        seeded = b.python_child(_SEED_PROGRESS, learner_env)
+        if seeded.returncode != 0:
+            raise RuntimeError(f"could not seed a learner's progress:\n{seeded.stderr}")
+        cmds = {  # name: (command, environment)
+            "floor": (floor_cmd, env),
+            "--help": ([*cli, "--help"], env),
+            "lessons": ([*cli, "lessons"], env),
+            "lessons, with progress": ([*cli, "lessons"], learner_env),
+        }
         for _ in range(warmup):  # fills the bytecode cache and the course's parse cache
-            for cmd in cmds.values():
-                b.timed_run(cmd, env)
+            for cmd, cmd_env in cmds.values():
+                b.timed_run(cmd, cmd_env)
         times: dict[str, list[float]] = {name: [] for name in cmds}
         cpus: dict[str, list[float]] = {name: [] for name in cmds}
         for i in range(runs):
             names = list(cmds)
-            names = names[i % 3:] + names[:i % 3]  # rotate who goes first
+            names = names[i % len(names):] + names[:i % len(names)]  # rotate who goes first
             for name in names:
-                wall, cpu = b.timed_run(cmds[name], env)
+                wall, cpu = b.timed_run(*cmds[name])
                 times[name].append(wall)
                 cpus[name].append(cpu)
 
@@ -96,7 +114,7 @@ def run(runs: int = 15, warmup: int = 2, bytecode_cache: bool = True) -> list[b.
         cpu_med = {name: b.median(cs) for name, cs in cpus.items()}
         print(f"startup: {' '.join(cli)} ({runs} runs each after {warmup} warm-up runs, "
               f"bytecode cache {'on' if bytecode_cache else 'as inherited'})")
-        print(f"  {'command':<24}{'median':>10}{'min':>10}{'max':>10}{'x floor':>9}  "
+        print(f"  {'command':<36}{'median':>10}{'min':>10}{'max':>10}{'x floor':>9}  "
               f"{'target':<16}{'CPU median':>11}{'x floor':>9}")
         rows: list[b.Row] = []
         for name, ts in times.items():
@@ -104,7 +122,7 @@ def run(runs: int = 15, warmup: int = 2, bytecode_cache: bool = True) -> list[b.
             cpu_ratio = cpu_med[name] / cpu_med["floor"]
             label = "floor (import typer+rich)" if name == "floor" else f"mlops-primer {name}"
             tgt = "" if name == "floor" else f"<= {TARGET:.2f}x: {b.verdict(ratio <= TARGET)}"
-            print(f"  {label[:24]:<24}{b.ms(med[name]):>10}{b.ms(min(ts)):>10}"
+            print(f"  {label:<36}{b.ms(med[name]):>10}{b.ms(min(ts)):>10}"
                   f"{b.ms(max(ts)):>10}{ratio:>8.2f}x  {tgt:<16}{b.ms(cpu_med[name]):>11}"
                   f"{cpu_ratio:>8.2f}x")
             if name != "floor":
@@ -116,7 +134,7 @@ def run(runs: int = 15, warmup: int = 2, bytecode_cache: bool = True) -> list[b.
 
         print("  heavy modules in sys.modules after running main() in-process:")
         for name in ("--help", "lessons"):
-            mods = loaded_modules([name], env)
+            mods = loaded_modules([name], learner_env)
             loaded = [m for m, yes in mods.items() if yes]
             print(f"    mlops-primer {name:<10} openai imported: "
                   f"{'YES' if mods['openai'] else 'no'}; heavy modules loaded: "
@@ -125,10 +143,10 @@ def run(runs: int = 15, warmup: int = 2, bytecode_cache: bool = True) -> list[b.
                               "imported" if mods["openai"] else "not imported",
                               "not imported", not mods["openai"]))
 
-        for name in ("--help", "lessons"):
-            if med[name] / med["floor"] > TARGET:
+        for name, (cmd, cmd_env) in cmds.items():
+            if name != "floor" and med[name] / med["floor"] > TARGET:
                 print(f"  why mlops-primer {name} is over target (-X importtime, one run):")
-                for line in extra_imports(cmds[name], floor_cmd, env):
+                for line in extra_imports(cmd, floor_cmd, cmd_env):
                     print(f"    {line}")
     return rows
 

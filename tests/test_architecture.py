@@ -7,7 +7,7 @@ import sys
 
 from conftest import ROOT
 
-CORE = ("errors", "schema", "lessons", "prompts", "validation", "config", "llm", "store",
+CORE = ("errors", "schema", "catalog", "lessons", "prompts", "validation", "config", "llm", "store",
         "tutor", "pack", "notes", "paths", "resources", "lesson_schema")
 
 

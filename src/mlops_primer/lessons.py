@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import schema
+from . import catalog, schema
+from .catalog import lesson_files
 from .errors import LessonError, ThemeError, UnknownLessonError
 from .schema import spec
 
@@ -285,11 +286,6 @@ def load_lesson(path: Path) -> Lesson:
     return lesson
 
 
-def lesson_files(folder: Path) -> list[Path]:
-    """The lesson files of a course folder, in name order."""
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-
-
 def course_problems(lessons: list[Lesson]) -> list[Problem]:
     """Problems between lessons of one course: duplicate ids and orders."""
     out: list[Problem] = []
@@ -351,11 +347,12 @@ def load_course(folder: Path) -> Course:
             hint="check --lessons-dir or MLOPS_PRIMER_LESSONS",
         )
     files = lesson_files(folder)
-    parsed = _parsed_cache(folder, files)
+    cached = catalog.read_cache(folder, files)  # files unchanged since a clean load
     lessons = []
     for path in files:
-        if path.name in parsed:  # validated when it was cached, and unchanged since
-            lessons.append(replace(schema.construct(Lesson, parsed[path.name]), path=path))
+        if path.name in cached:  # validated when it was cached
+            lessons.append(replace(schema.construct(Lesson, cached[path.name]["data"]),
+                                   path=path))
             continue
         data = read_yaml(path)
         lesson, problems = lesson_problems(path, data)
@@ -366,11 +363,7 @@ def load_course(folder: Path) -> Course:
                 hint=f"run `mlops-primer validate {path}` to see every problem",
             )
         lessons.append(lesson)
-        if path.name not in parsed:
-            parsed[path.name] = data
-            parsed["__dirty__"] = True
-    if parsed.pop("__dirty__", False):
-        _save_parsed_cache(folder, files, parsed)
+        cached[path.name] = {"data": data}
     if not lessons:
         raise LessonError(
             f"no lesson files (*.yaml) in {folder}", hint="add one, or check the path"
@@ -378,72 +371,11 @@ def load_course(folder: Path) -> Course:
     problems = course_problems(lessons)
     if problems:
         raise LessonError(str(problems[0]), hint="ids and orders must be unique in a course")
+    if any("glance" not in entry for entry in cached.values()):  # remember a clean course
+        for path, lesson in zip(files, lessons, strict=True):
+            cached[path.name]["glance"] = catalog.glance(lesson)
+        catalog.write_cache(folder, files, cached)
     return Course(folder=folder, lessons=tuple(sorted(lessons, key=lambda x: x.order)))
-
-
-# -- a cache of parsed YAML -------------------------------------------------------------
-# Parsing YAML (and importing PyYAML) is most of what `mlops-primer lessons` would spend
-# beyond typer and rich. Valid lessons' parsed data is kept as JSON in the data folder,
-# keyed by each file's size and modification time; any change re-parses that file, and
-# the typed objects are still built and checked from the data on every run.
-
-_CACHE_VERSION = 1
-
-
-def _cache_version() -> list[int]:
-    """Changes when this code does (an upgrade may check lessons differently)."""
-    here = Path(__file__)
-    return [_CACHE_VERSION, *_stamp(here), *_stamp(here.with_name("schema.py"))]
-
-
-def _cache_file(folder: Path) -> Path:
-    from .paths import data_home
-
-    name = re.sub(r"[^A-Za-z0-9]+", "-", str(folder.resolve())).strip("-")[-120:]
-    return data_home() / "cache" / f"course-{name}.json"
-
-
-def _stamp(path: Path) -> list[int]:
-    st = path.stat()
-    return [st.st_mtime_ns, st.st_size]
-
-
-def _parsed_cache(folder: Path, files: list[Path]) -> dict[str, Any]:
-    """Parsed data of files unchanged since they were cached (by name)."""
-    import json
-
-    try:
-        raw = json.loads(_cache_file(folder).read_text(encoding="utf-8"))
-        if raw.get("version") != _cache_version():
-            return {}
-        out = {}
-        for path in files:
-            entry = raw["files"].get(path.name)
-            if entry and entry["stamp"] == _stamp(path):
-                out[path.name] = entry["data"]
-        return out
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
-
-
-def _save_parsed_cache(folder: Path, files: list[Path], parsed: dict[str, Any]) -> None:
-    """Best effort: a cache that cannot be written only costs speed."""
-    import contextlib
-    import json
-    import os
-
-    target = _cache_file(folder)
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    try:
-        entries = {p.name: {"stamp": _stamp(p), "data": parsed[p.name]}
-                   for p in files if p.name in parsed}
-        text = json.dumps({"version": _cache_version(), "files": entries}, ensure_ascii=False)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    except (OSError, TypeError, ValueError):
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

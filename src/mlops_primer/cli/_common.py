@@ -91,11 +91,16 @@ def handled(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def course_folder(lessons_dir: Path | None) -> Path:
+    """The active course's folder: --lessons-dir / MLOPS_PRIMER_LESSONS, else the shipped one."""
+    return lessons_dir.expanduser() if lessons_dir else builtin_lessons_dir()
+
+
 def course(lessons_dir: Path | None) -> Course:
-    """The active course: --lessons-dir / MLOPS_PRIMER_LESSONS, else the shipped one."""
+    """The active course, loaded."""
     from ..lessons import load_course
 
-    return load_course(lessons_dir.expanduser() if lessons_dir else builtin_lessons_dir())
+    return load_course(course_folder(lessons_dir))
 
 
 def settings(model: str | None = None, base_url: str | None = None,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..resources import builtin_lessons_dir
-from ._common import LessonsDir, course, handled, out_console, write_json
+from ._common import LessonsDir, course, course_folder, handled, out_console, write_json
 
 lessons_app = typer.Typer(help="Show the course's lessons.", invoke_without_command=True)
 
@@ -20,40 +20,38 @@ def lessons(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
     lessons_dir: LessonsDir = None,
 ) -> None:
-    """Show the course as a table, with your progress."""
+    """List the lessons, with your progress and the themes each suggests."""
     if ctx.invoked_subcommand:
         return
-    c = course(lessons_dir)
+    from ..catalog import catalog
+
+    entries = catalog(course_folder(lessons_dir))
     progress = _progress_or_empty()
     if as_json:
         write_json([
             {
-                "id": x.id,
-                "title": x.title,
-                "order": x.order,
-                "minutes": x.minutes,
-                "summary": x.summary,
-                "themes": [t.id for t in x.themes],
-                "done": bool(progress.get(x.id) and progress[x.id].done),
-                "quiz_score": progress[x.id].quiz_score if x.id in progress else None,
+                **entry.as_dict(),
+                "done": bool(progress.get(entry.id) and progress[entry.id].done),
+                "quiz_score": progress[entry.id].quiz_score if entry.id in progress else None,
             }
-            for x in c.lessons
+            for entry in entries
         ])
         return
-    from ..ui import views
+    from ..ui.course_list import course_list
 
-    out_console().print(views.lessons_table(c, progress))
+    out_console().print(course_list(entries, progress))
 
 
 def _progress_or_empty() -> dict:
     """Progress for the check marks, read-only: a store that does not exist is not created."""
     from ..errors import StoreError
     from ..paths import store_file
-    from ..store import Store
 
     path = store_file()
-    if not path.exists():
+    if not path.exists():  # no learning yet: sqlite3 and the store need not be imported
         return {}
+    from ..store import Store
+
     try:
         with Store(path, readonly=True) as store:
             return store.all_progress()

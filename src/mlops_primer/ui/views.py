@@ -35,33 +35,6 @@ def score_text(progress: Progress | None) -> str:
     return f"{progress.quiz_score}/{progress.quiz_total}"
 
 
-def lessons_table(course: Course, progress: dict[str, Progress]) -> Table:
-    """The course as a table, with a check mark and score beside each lesson done."""
-    table = Table(box=box.SIMPLE_HEAD, title="mlops-primer: the course", title_justify="left",
-                  caption="Start with `mlops-primer learn`, or jump in: "
-                  "`mlops-primer learn drift --theme sailing`.", caption_justify="left")
-    table.add_column("#", justify="right")
-    table.add_column("", width=1)
-    table.add_column("id")
-    table.add_column("lesson")
-    table.add_column("min", justify="right")
-    table.add_column("quiz", justify="right")
-    table.add_column("themes")
-    for lesson in course.lessons:
-        p = progress.get(lesson.id)
-        mark = "✓" if p is not None and p.done else ("…" if p is not None else "")
-        table.add_row(
-            str(lesson.order),
-            mark,
-            lesson.id,
-            Text(lesson.title),
-            str(lesson.minutes),
-            score_text(p),
-            Text(", ".join(t.id for t in lesson.themes)),
-        )
-    return table
-
-
 def menu(course: Course, progress: dict[str, Progress], resume: Lesson | None) -> RenderableType:
     """The course menu shown by `learn`."""
     lines = Text()

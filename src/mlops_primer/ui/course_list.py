@@ -1,0 +1,76 @@
+"""The course list that `mlops-primer lessons` prints.
+
+A list reads better than a many-column table in an 80-column terminal, and drawing it
+with ``Text`` keeps rich.table and its imports off the command's start-up path
+(benchmarks/startup.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from ..catalog import Entry
+    from ..store import Progress
+
+INDENT = 7  # where a lesson's text starts, after "  1. ✓ "
+
+
+class Hanging:
+    """``text`` wrapped to the console, after ``head`` on its first line and indented
+    under it on the others (rich's Padding would also pad every line with spaces)."""
+
+    def __init__(self, head: Text | str, text: Text, indent: int = INDENT) -> None:
+        self.head = head if isinstance(head, Text) else Text(head)
+        self.text = text
+        self.indent = indent
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
+        width = max(options.max_width - self.indent, 20)
+        for i, line in enumerate(self.text.wrap(console, width)):
+            lead = self.head if i == 0 else Text(" " * self.indent)
+            line.rstrip()
+            yield Text.assemble(lead.copy(), " " * (self.indent - lead.cell_len), line)
+
+
+def course_list(entries: Sequence[Entry], progress: dict[str, Progress]) -> RenderableType:
+    """Each lesson: its number, a mark once done, title, minutes and quiz score; what it
+    covers; the id to type and the themes it suggests. Then how to start."""
+    done = sum(1 for e in entries if e.id in progress and progress[e.id].done)
+    parts: list[RenderableType] = [
+        Hanging("", Text.assemble(("mlops-primer: the course", "bold"),
+                                  f"  ({done} of {len(entries)} lessons done)"), indent=0),
+    ]
+    for entry in entries:
+        p = progress.get(entry.id)
+        mark = "✓" if p is not None and p.done else ("…" if p is not None else " ")
+        details = [f"{entry.minutes} min"]
+        if p is not None and p.quiz_total is not None:
+            details.append(f"quiz {p.quiz_score}/{p.quiz_total}")
+        elif p is not None and not p.done:
+            details.append("in progress")
+        head = Text.assemble(f"{entry.order:>3}. ", (mark, "bold green"))
+        parts.append(Text(""))
+        parts.append(Hanging(head, Text.assemble((entry.title, "bold"),
+                                                 (f"  ({', '.join(details)})", "dim"))))
+        parts.append(Hanging("", Text(entry.summary)))
+        parts.append(Hanging("", Text.assemble(("id: ", "dim"), (entry.id, "cyan"),
+                                               ("  themes: " + ", ".join(entry.themes),
+                                                "dim"))))
+    parts.append(Text(""))
+    parts.append(Hanging("", Text(start_hint(entries), style="dim"), indent=0))
+    return Group(*parts)
+
+
+def start_hint(entries: Sequence[Entry]) -> str:
+    """How to begin, with an example drawn from this course."""
+    hint = "Start with `mlops-primer learn`"
+    if entries:
+        last = entries[-1]
+        theme = last.themes[1] if len(last.themes) > 1 else last.themes[0]
+        hint += f", or jump in: `mlops-primer learn {last.id} --theme {theme}`"
+    return hint + "."
