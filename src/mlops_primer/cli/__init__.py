@@ -1,4 +1,10 @@
-"""The command line: typer sub-apps, one module per command group; nothing else imports typer."""
+"""The command line: typer sub-apps, one module per command group; nothing else imports typer.
+
+Start-up matters here (benchmarks/startup.py): only the module of the command asked for
+is imported, and the command modules do not use ``from __future__ import annotations``,
+because typer reads every command's annotations on each run and evaluating them from
+strings cost about 3 ms.
+"""
 
 from __future__ import annotations
 

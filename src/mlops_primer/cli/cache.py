@@ -1,7 +1,5 @@
 """`cache`: the answers you have been given, to list, show, clear, export and import."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`lessons`, `prompt` and `validate`: looking at and checking the course."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`learn`: the course, interactively or one lesson with no questions asked."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`config` and `doctor`: the LLM settings, and whether the server answers."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`pack`: check, stamp and build answer packs."""
 
-from __future__ import annotations
-
 import os
 import sys
 from pathlib import Path

@@ -1,7 +1,5 @@
 """`progress` and `notes`: where you are, and what to take away."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
