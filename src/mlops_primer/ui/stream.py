@@ -44,15 +44,15 @@ class TutorMarkdown(Markdown):
                         child.type = "hardbreak"
 
 
-def stable_cut(text: str, start: int = 0) -> int:
-    """The end of the last complete block in ``text[start:]`` (``start`` if none).
+def stable_cut(text: str) -> int:
+    """The end of the last complete block in ``text`` (0 if none).
 
-    ``start`` must lie outside a code fence. A block is complete once a blank line
+    ``text`` must start outside a code fence. A block is complete once a blank line
     outside any fence follows it.
     """
     in_fence = False
-    cut = start
-    pos = start
+    cut = 0
+    pos = 0
     while True:
         nl = text.find("\n", pos)
         if nl < 0:
@@ -83,8 +83,10 @@ class MarkdownStream:
         self._interval = 1.0 / fps if fps > 0 else 0.0
         self._clock = clock
         self._code_theme = code_theme
-        self._text = ""
-        self._committed = 0
+        # settled text (printed once, never looked at again) and the open tail; kept
+        # apart so that a token costs the size of the open block, not of the answer
+        self._settled: list[str] = []
+        self._tail = ""
         self._last = 0.0
         self._live: Live | None = None
         self._blocks_printed = 0
@@ -92,7 +94,7 @@ class MarkdownStream:
     @property
     def text(self) -> str:
         """Everything fed so far."""
-        return self._text
+        return "".join(self._settled) + self._tail
 
     def _markdown(self, source: str) -> Markdown:
         return TutorMarkdown(source, code_theme=self._code_theme, hyperlinks=False)
@@ -113,11 +115,12 @@ class MarkdownStream:
         """Take the next piece of the answer."""
         if not chunk:
             return
-        self._text += chunk
         if self.plain:
+            self._settled.append(chunk)
             self.console.file.write(chunk)
             self.console.file.flush()
             return
+        self._tail += chunk
         now = self._clock()
         if now - self._last >= self._interval:
             self._last = now
@@ -125,14 +128,13 @@ class MarkdownStream:
 
     def _refresh(self) -> None:
         live = self._ensure_live()
-        # rescan only from the committed point: everything before it is settled
-        cut = stable_cut(self._text, self._committed)
-        if cut > self._committed:
-            block = self._text[self._committed : cut].strip("\n")
-            self._committed = cut
+        cut = stable_cut(self._tail)  # the tail starts where a block ended: outside a fence
+        if cut:
+            block, self._tail = self._tail[:cut], self._tail[cut:]
+            self._settled.append(block)
             if block.strip():
-                self._print_block(live.console, block)
-        tail = self._text[self._committed :]
+                self._print_block(live.console, block.strip("\n"))
+        tail = self._tail
         live.update(self._markdown(tail) if tail.strip() else Text(""), refresh=True)
 
     def _print_block(self, console: Console, block: str) -> None:
@@ -151,15 +153,16 @@ class MarkdownStream:
 
     def _finish(self, *, always_newline: bool) -> None:
         if self.plain:
-            if always_newline or (self._text and not self._text.endswith("\n")):
+            last = self._settled[-1] if self._settled else ""
+            if always_newline or (last and not last.endswith("\n")):
                 self.console.file.write("\n")
             self.console.file.flush()
             return
-        tail = self._text[self._committed :].strip("\n")
-        self._committed = len(self._text)
+        tail, self._tail = self._tail, ""
+        self._settled.append(tail)
         self._stop_live()
         if tail.strip():
-            self._print_block(self.console, tail)
+            self._print_block(self.console, tail.strip("\n"))
 
     def _stop_live(self) -> None:
         if self._live is not None:
