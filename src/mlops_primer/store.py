@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import StoreError
 
@@ -86,9 +86,13 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-@dataclass(frozen=True)
-class StoredAnswer:
-    """An answer as kept in the store."""
+class StoredAnswer(NamedTuple):
+    """An answer as kept in the store: a row, read-only, compared by value.
+
+    A NamedTuple rather than a frozen dataclass, and ``Progress`` a dataclass without
+    ``__eq__``/``__repr__``: `lessons` imports this module to read progress, and
+    generating those methods cost about 2 ms of its start-up (benchmarks/startup.py).
+    """
 
     id: int
     key: str
@@ -116,7 +120,7 @@ class StoredAnswer:
         return cls(**data)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Progress:
     """Where a learner is in one lesson."""
 

@@ -7,10 +7,11 @@ with ``Text`` keeps rich.table and its imports off the command's start-up path
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType
+from rich.segment import Segment
 from rich.text import Text
 
 if TYPE_CHECKING:
@@ -29,12 +30,20 @@ class Hanging:
         self.text = text
         self.indent = indent
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
         width = max(options.max_width - self.indent, 20)
-        for i, line in enumerate(self.text.wrap(console, width)):
+        if self.text.cell_len <= width and "\n" not in self.text.plain:
+            lines: Iterable[Text] = [self.text]  # the usual case: it fits, no wrapping
+        else:
+            lines = self.text.wrap(console, width)
+            for line in lines:
+                line.rstrip()  # wrapping leaves the space it broke at
+        for i, line in enumerate(lines):
             lead = self.head if i == 0 else Text(" " * self.indent)
-            line.rstrip()
-            yield Text.assemble(lead.copy(), " " * (self.indent - lead.cell_len), line)
+            # as segments: a Text yielded here would be measured and wrapped again
+            yield from Text.assemble(lead.copy(), " " * (self.indent - lead.cell_len),
+                                     line).render(console)
+            yield Segment.line()
 
 
 def course_list(entries: Sequence[Entry], progress: dict[str, Progress]) -> RenderableType:
