@@ -149,6 +149,7 @@ def test_fault_gives_one_clear_line_and_stores_nothing(name: str, matrix) -> Non
     r = out.result
     assert r.returncode == int(ExitCode.LLM), (r.returncode, r.stderr)
     assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
+    assert r.stdout == "" or r.stdout.strip(), "a blank line on stdout before the error"
     line = error_line(r.stderr)
     low = line.lower()
     host = out.base_url.split("//", 1)[1].split("/", 1)[0]

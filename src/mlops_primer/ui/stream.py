@@ -145,16 +145,16 @@ class MarkdownStream:
 
     def close(self) -> None:
         """The answer is complete: print what is left and stop the live region."""
-        self._finish(always_newline=False)
+        self._finish()
 
     def abort(self) -> None:
         """Stop showing (Ctrl-C, an error): leave the terminal as it was, keep what was shown."""
-        self._finish(always_newline=True)
+        self._finish()
 
-    def _finish(self, *, always_newline: bool) -> None:
-        if self.plain:
+    def _finish(self) -> None:
+        if self.plain:  # end the last line shown, if any; print nothing when nothing was
             last = self._settled[-1] if self._settled else ""
-            if always_newline or (last and not last.endswith("\n")):
+            if last and not last.endswith("\n"):
                 self.console.file.write("\n")
             self.console.file.flush()
             return
