@@ -103,7 +103,8 @@ class Lesson:
     title: str = spec(description="The lesson's title.", max_length=80)
     order: int = spec(description="Position in the course, from 1.", minimum=1)
     minutes: int = spec(description="Estimated minutes to complete.", minimum=1)
-    summary: str = spec(description="One line for the course menu.", max_length=100)
+    summary: str = spec(description="One line for the course list (`mlops-primer lessons`).",
+                       max_length=100)
     why_it_matters: str = spec(description="Why it matters, in 2-4 sentences.")
     points: tuple[str, ...] = spec(description="The explanation points.", min_items=1)
     prompt: PromptSpec = spec(description="How the lesson asks the LLM for an explanation.")
