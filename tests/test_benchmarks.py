@@ -1,0 +1,56 @@
+"""The benchmark scripts still run against the code as it is, at tiny sizes.
+
+No timing is asserted here (speed is for `benchmarks/run_all.py` to report); what is
+checked is that every script runs end to end, returns its rows, and that the figures
+which are facts rather than times hold: `openai` is not imported on start-up or replay.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import replay  # noqa: E402
+import startup  # noqa: E402
+import store_lookup  # noqa: E402
+import stream_render  # noqa: E402
+
+
+def figures(rows) -> dict[str, object]:  # noqa: ANN001 - list of _bench.Row
+    assert rows and all(isinstance(r.met, bool) for r in rows)
+    return {r.figure: r for r in rows}
+
+
+def test_startup_runs_and_never_imports_openai(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = figures(startup.run(runs=1, warmup=1))
+    for name in ("--help", "lessons", "lessons, with progress"):
+        assert f"startup: {name} / floor (wall)" in rows
+    assert rows["startup: openai not imported by --help"].met
+    assert rows["startup: openai not imported by lessons"].met
+    assert "heavy modules" in capsys.readouterr().out
+
+
+def test_replay_runs_and_never_imports_openai() -> None:
+    rows = figures(replay.run(runs=1))
+    assert rows["replay: openai not imported"].met
+    assert any(name.startswith("replay: pipe") for name in rows)
+
+
+def test_store_lookup_runs_on_a_small_store() -> None:
+    rows = figures(store_lookup.run(answers=300, lookups=30))
+    assert "store: find(key) median / p95" in rows
+    assert "store: find_by_messages(hash) median / p95" in rows
+
+
+def test_stream_render_pieces_run() -> None:
+    toks = stream_render.tokens(300)
+    assert len(toks) == 300 and all(2 <= len(t) <= 6 for t in toks)
+    text = stream_render.answer_text(4000)
+    assert "## " in text and "```python" in text and "\n- " in text  # a realistic shape
+    for cost in (stream_render.ours(toks, None), stream_render.ours(toks, 0),
+                 stream_render.naive(toks[:60])):
+        assert cost >= 0
