@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 
 from rich.console import Console
 
-from mlops_primer.ui.stream import MarkdownStream, render_markdown, stable_cut
+from mlops_primer.ui.stream import MarkdownStream, is_verse, render_markdown, stable_cut
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -95,6 +96,21 @@ def test_verse_keeps_its_line_breaks_and_prose_is_joined() -> None:
     lines = [line.rstrip() for line in ANSI.sub("", buf.getvalue()).splitlines()]
     assert "Roses drift," in lines and "violets shift." in lines
     assert any("so the source reads well" in line for line in lines)
+
+
+def test_verse_is_told_from_wrapped_prose() -> None:
+    stanza = ["In rehearsal our stream counts had bots in the mix,",
+              "but the venue's feed is clean, so the numbers don't match:",  # 58 characters
+              "same song, new source,",
+              "that's training-serving skew, and that's on our crew."]
+    assert is_verse(stanza)  # one line over the average still reads as a poem
+    prose72 = textwrap.wrap("Hard-wrapped prose fills each line up to the width the "
+                            "author chose, so apart from the last its lines are long, "
+                            "and the terminal should join them back together. " * 2, 72)
+    prose60 = textwrap.wrap(" ".join(prose72), 60)
+    assert not is_verse(prose72) and not is_verse(prose60)
+    assert not is_verse(["A single line is a paragraph, never a poem."])
+    assert not is_verse(["short", "x" * 80])  # a line longer than any verse line
 
 
 def test_abort_keeps_what_was_shown_and_stops_live() -> None:

@@ -21,15 +21,28 @@ from rich.markdown import Markdown
 from rich.text import Text
 
 _FENCES = ("```", "~~~")
-VERSE_LINE_CHARS = 56
+VERSE_LINE_CHARS = 56  # a verse line is this long on average...
+VERSE_MAX_CHARS = 72  # ...and never longer than this
+
+
+def is_verse(lines: list[str]) -> bool:
+    """True for a paragraph written as verse: short lines, broken where the author meant.
+
+    Hard-wrapped prose fills its lines to the wrap width, so its lines but the last are
+    long; a poem's lines are short on average even when one runs a little longer.
+    """
+    if len(lines) < 2 or max(len(line) for line in lines) > VERSE_MAX_CHARS:
+        return False
+    body = lines[:-1]  # the last line of wrapped prose is as short as it happens to be
+    return sum(len(line) for line in body) / len(body) <= VERSE_LINE_CHARS
 
 
 class TutorMarkdown(Markdown):
-    """rich's Markdown, but a paragraph of short lines keeps its line breaks.
+    """rich's Markdown, but a paragraph written as verse keeps its line breaks.
 
     Markdown joins the lines of a paragraph, which turns a poem into prose (and the
-    drift lesson asks for poems). A paragraph whose lines are all short is verse: its
-    soft breaks become hard ones. Hard-wrapped prose (long lines) is joined as before.
+    drift lesson asks for poems). In a paragraph that reads as verse (``is_verse``) soft
+    breaks become hard ones; hard-wrapped prose is joined as before.
     """
 
     def __init__(self, markup: str, **kwargs: object) -> None:
@@ -37,8 +50,7 @@ class TutorMarkdown(Markdown):
         for token in self.parsed:
             if token.type != "inline" or not token.children:
                 continue
-            lines = token.content.split("\n")
-            if len(lines) > 1 and max(len(line) for line in lines) <= VERSE_LINE_CHARS:
+            if is_verse(token.content.split("\n")):
                 for child in token.children:
                     if child.type == "softbreak":
                         child.type = "hardbreak"
