@@ -4,13 +4,19 @@ never stale, never hiding a problem, and drawn as a list that wraps cleanly."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, run
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 from mlops_primer.catalog import catalog
@@ -20,12 +26,21 @@ from mlops_primer.resources import builtin_lessons_dir
 from mlops_primer.store import Progress
 from mlops_primer.ui.course_list import course_list
 
+HOUR_AGO = time.time() - 3600
+
+
+def settle(*paths: Path) -> None:
+    """Date files an hour back: only files that have not just changed are cached."""
+    for path in paths:
+        os.utime(path, (HOUR_AGO, HOUR_AGO))
+
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    """A copy of the shipped course that a test may change."""
+    """A copy of the shipped course that a test may change, its files settled."""
     target = tmp_path / "course"
     shutil.copytree(builtin_lessons_dir(), target)
+    settle(*target.glob("*.yaml"))
     return target
 
 
@@ -46,12 +61,12 @@ def test_catalog_agrees_with_the_loaded_course_cold_and_warm(course: Course, hom
     assert cold == warm == expected(course)
 
 
-def test_a_warm_catalog_does_not_build_the_lesson_records(home: Path) -> None:
+def test_a_warm_catalog_does_not_build_the_lesson_records(folder: Path) -> None:
     """The point of the catalog: with the cache warm, `lessons` imports neither the lesson
     records nor PyYAML; with it cold, it loads (and checks) the course in full."""
     probe = (
         "import sys\n"
-        "sys.argv = ['mlops-primer', 'lessons']\n"
+        f"sys.argv = ['mlops-primer', 'lessons', '--lessons-dir', {str(folder)!r}]\n"
         "from mlops_primer.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print('@@', 'mlops_primer.lessons' in sys.modules, 'yaml' in sys.modules)\n"
@@ -87,6 +102,24 @@ def test_problems_after_caching_are_still_reported(folder: Path) -> None:
     (folder / "versioning.yaml").write_text("title: [unclosed\n")
     with pytest.raises(LessonError, match="versioning.yaml"):
         catalog(folder)
+
+
+def test_a_file_that_just_changed_is_not_cached_until_it_settles(folder: Path,
+                                                                 home: Path) -> None:
+    """A second edit within one tick of the file system's clock, to the same size, would
+    keep a file's stamp: so a file changed in the last two seconds is never cached."""
+    drift = folder / "drift.yaml"
+    drift.write_text(drift.read_text().replace("title: Monitoring, model drift and retraining",
+                                               "title: Monitoring, model drift and retrainin1"))
+    catalog(folder)
+    cached = json.loads(cache_file(home).read_text())["files"]
+    assert "drift.yaml" not in cached and "lifecycle.yaml" in cached
+    # the same size, the same stamp if the clock has not ticked: still never stale
+    drift.write_text(drift.read_text().replace("retrainin1", "retrainin2"))
+    assert catalog(folder)[4].title.endswith("retrainin2")
+    settle(drift)
+    catalog(folder)
+    assert "drift.yaml" in json.loads(cache_file(home).read_text())["files"]
 
 
 def test_a_damaged_cache_only_costs_speed(folder: Path, home: Path) -> None:
@@ -154,3 +187,66 @@ def test_start_hint_comes_from_the_course_shown(tmp_path: Path) -> None:
     assert "(0 of 1 lessons done)" in out.stdout
     assert "`mlops-primer learn versioning --theme cooking`." in out.stdout
     assert "drift" not in out.stdout
+
+
+# -- the catalog always tells what a full load from scratch would ------------------------
+
+NAMES = ["what-is-mlops", "lifecycle", "versioning", "deployment", "drift"]
+operations = st.one_of(
+    st.tuples(st.just("retitle"), st.sampled_from(NAMES),
+              st.sampled_from(["A", "B", "Same length one", "Same length two", "x" * 60])),
+    st.tuples(st.just("duplicate"), st.sampled_from(NAMES), st.just("")),
+    st.tuples(st.just("break"), st.sampled_from(NAMES),
+              st.sampled_from(["title: [unclosed\n", "id: 5\n", "", "- a list\n"])),
+    st.tuples(st.just("remove"), st.sampled_from(NAMES), st.just("")),
+    st.tuples(st.just("restore"), st.sampled_from(NAMES), st.just("")),
+    st.tuples(st.just("settle"), st.just(""), st.just("")),
+)
+
+
+def outcome(fn, folder: Path):  # noqa: ANN001, ANN201 - a loader, and what it gave
+    try:
+        return ("ok", fn(folder))
+    except LessonError as exc:
+        return ("error", str(exc))
+
+
+def from_scratch(folder: Path) -> list[dict]:
+    """The oracle: the course loaded in full with an empty data folder (no cache at all)."""
+    old = os.environ["MLOPS_PRIMER_HOME"]
+    with tempfile.TemporaryDirectory() as empty:
+        os.environ["MLOPS_PRIMER_HOME"] = empty
+        try:
+            return expected(load_course(folder))
+        finally:
+            os.environ["MLOPS_PRIMER_HOME"] = old
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(steps=st.lists(operations, min_size=1, max_size=6))
+def test_catalog_agrees_with_a_load_from_scratch(steps: list[tuple[str, str, str]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp, "course")
+        shutil.copytree(builtin_lessons_dir(), folder)
+        settle(*folder.glob("*.yaml"))
+        catalog(folder)  # warm the cache
+        for n, (op, name, arg) in enumerate(steps):
+            path = folder / f"{name}.yaml"
+            original = builtin_lessons_dir() / f"{name}.yaml"
+            if op == "retitle" and path.exists():
+                text = path.read_text()
+                path.write_text(re.sub(r"(?m)^title: .*$", f"title: {arg}", text, count=1))
+            elif op == "duplicate" and path.exists():
+                shutil.copy(path, folder / f"zz-{name}.yaml")
+            elif op == "break":
+                path.write_text(arg)
+            elif op == "remove":
+                path.unlink(missing_ok=True)
+            elif op == "restore":
+                path.write_text(original.read_text())
+            elif op == "settle":  # a distinct time each step: a stamp is never reused
+                for p in folder.glob("*.yaml"):
+                    os.utime(p, (HOUR_AGO - n, HOUR_AGO - n))
+            fast = outcome(lambda f: [e.as_dict() for e in catalog(f)], folder)
+            assert fast == outcome(from_scratch, folder), (op, name, arg)

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 #: bump when the layout of the cache changes
 CACHE_VERSION = 2
+#: a file changed this recently is not cached: a second change within the same tick of
+#: the file system's clock, to the same size, would leave its stamp unchanged ("racy
+#: git"). Two seconds covers the coarsest clocks (FAT).
+RACY_NS = 2_000_000_000
 
 
 class Entry:
@@ -117,12 +121,15 @@ def write_cache(folder: Path, files: list[Path], entries: dict[str, dict[str, An
     import contextlib
     import json
     import os
+    import time
 
     target = _cache_file(folder)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     try:
-        stored = {p.name: {"stamp": _stamp(p), **entries[p.name]}
-                  for p in files if p.name in entries}
+        settled = time.time_ns() - RACY_NS
+        stamps = {p.name: _stamp(p) for p in files if p.name in entries}
+        stored = {name: {"stamp": stamp, **entries[name]}
+                  for name, stamp in stamps.items() if stamp[0] < settled}
         text = json.dumps({"version": _cache_version(), "files": stored}, ensure_ascii=False)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(text, encoding="utf-8")
