@@ -43,14 +43,18 @@ class Entry:
         self.summary = summary
         self.themes = list(themes)  # theme ids, the lesson's first (default) one first
 
+    @classmethod
+    def of(cls, lesson: Lesson) -> Entry:
+        return cls(lesson.id, lesson.title, lesson.order, lesson.minutes, lesson.summary,
+                   [t.id for t in lesson.themes])
+
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
 def glance(lesson: Lesson) -> dict[str, Any]:
     """What the course list needs of a lesson, as stored in the cache."""
-    return Entry(lesson.id, lesson.title, lesson.order, lesson.minutes, lesson.summary,
-                 [t.id for t in lesson.themes]).as_dict()
+    return Entry.of(lesson).as_dict()
 
 
 def catalog(folder: Path) -> list[Entry]:
@@ -67,7 +71,7 @@ def catalog(folder: Path) -> list[Entry]:
             pass  # a damaged cache: load the course instead
     from .lessons import load_course
 
-    return [Entry(**glance(lesson)) for lesson in load_course(folder).lessons]
+    return [Entry.of(lesson) for lesson in load_course(folder).lessons]
 
 
 def lesson_files(folder: Path) -> list[Path]:

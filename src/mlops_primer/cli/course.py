@@ -8,8 +8,7 @@ import typer
 from ..resources import builtin_lessons_dir
 from ._common import LessonsDir, course, course_folder, handled, out_console, write_json
 
-lessons_app = typer.Typer(help="List the lessons, with your progress and the themes each suggests.",
-                          invoke_without_command=True)
+lessons_app = typer.Typer(invoke_without_command=True)  # help: the callback's docstring
 
 
 @lessons_app.callback()
