@@ -50,6 +50,11 @@ class PromptSpec:
     request: str = spec(
         description="The question, as Jinja source; {{ theme }} is the learner's metaphor world."
     )
+    covers: tuple[str, ...] = spec(
+        description="Facts the answer must cover (plain text, never template source): the "
+        "quiz tests them, so a live LLM is told them.",
+        default=(),
+    )
 
 
 @record

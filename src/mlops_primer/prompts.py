@@ -139,7 +139,7 @@ def _describe(exc: Exception, where: str, field: str) -> TemplateError:
         hint = "templates may only use the lesson's variables"
     elif isinstance(exc, jinja2.UndefinedError):
         detail = f"{exc.message}{at}"
-        hint = "the variables are: theme, theme_label, topic, form, lesson, request"
+        hint = "the variables are: theme, theme_label, topic, form, covers, lesson, request"
     elif isinstance(exc, jinja2.TemplateSyntaxError):
         src = ""
         if exc.source and line and line <= len(exc.source.splitlines()):
@@ -156,6 +156,7 @@ def _context(lesson: Lesson, theme: Theme) -> dict[str, Any]:
         "theme_label": theme.label,
         "topic": lesson.prompt.topic,
         "form": lesson.prompt.form,
+        "covers": list(lesson.prompt.covers),
         "lesson": {"id": lesson.id, "title": lesson.title, "order": lesson.order},
     }
 
