@@ -232,7 +232,7 @@ def keep_aside(workspace: Path, files: Sequence[str], stamp: str) -> Path | None
 
 
 def write_solution(lesson: Any, course_dir: Path, workspace: Path) -> Path:
-    """The reference solution in ``workspace/solution/``, beside (never over) the learner's files."""
+    """The reference solution in ``workspace/solution/``, never over the learner's files."""
     target = workspace / "solution"
     target.mkdir(exist_ok=True)
     for name, src in lab_files(course_dir, lesson.id, lesson.lab.files, "solution").items():

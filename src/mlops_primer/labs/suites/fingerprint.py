@@ -96,7 +96,8 @@ def check(ctx: Context) -> Iterator[Finding]:
     twin.write_bytes(bytes(data))
     files.append(twin)
     out = ctx.call("fingerprint.py", [("fingerprint", (str(p),)) for p in files])
-    wrong = next(((p, o) for p, o in zip(files, out) if not o.ok or o.value != _sha(p)), None)
+    pairs = zip(files, out, strict=True)
+    wrong = next(((p, o) for p, o in pairs if not o.ok or o.value != _sha(p)), None)
     if wrong is None:
         yield Finding("fingerprint() gives the SHA-256 of a file", True)
     else:
@@ -113,7 +114,8 @@ def check(ctx: Context) -> Iterator[Finding]:
         got = ctx.call("fingerprint.py", [("manifest", (str(a),)), ("manifest", (str(b),))])
         want = [_manifest(a), _manifest(b)]
         if change == "data":
-            bad = next(((w, g) for w, g in zip(want, got) if not g.ok or g.value != w), None)
+            pairs = zip(want, got, strict=True)
+            bad = next(((w, g) for w, g in pairs if not g.ok or g.value != w), None)
             if bad is None:
                 yield Finding("manifest() records the code, data and params of a run", True)
             else:
