@@ -104,6 +104,10 @@ def main() -> None:
             except SystemExit as stop:
                 code = stop.code
                 result = {"exit": code if isinstance(code, int) else (0 if code is None else 1)}
+            except SyntaxError:
+                raise
+            except Exception as exc:  # the program crashed: exit status 1, as Python's would
+                result = {"exit": 1, "error": _error(exc, path)}
         else:
             namespace = runpy.run_path(path, run_name="lab")
             outcomes = []

@@ -188,6 +188,8 @@ class ScriptResult:
 
     exit: int
     output: str
+    #: the exception that ended it, as one line (None when it exited by itself)
+    error: str | None = None
 
 
 def script(workspace: Path, file: str, argv: Sequence[str] = (), *,
@@ -200,7 +202,8 @@ def script(workspace: Path, file: str, argv: Sequence[str] = (), *,
     with tempfile.TemporaryDirectory(prefix="mlops-lab-") as tmp:
         proc, res, drain = _start(workspace, request, Path(tmp))
         result = _finish(proc, res, drain, file, timeout)
-    return ScriptResult(exit=int(result.get("exit", 1)), output=drain.text)
+    error = describe(result["error"]) if "error" in result else None
+    return ScriptResult(exit=int(result.get("exit", 1)), output=drain.text, error=error)
 
 
 @contextmanager
