@@ -229,9 +229,9 @@ def server(workspace: Path, file: str, argv: Sequence[str], *, ready: Any,
                         result = json.loads(res.read_text(encoding="utf-8"))
                     except (OSError, ValueError):
                         result = {}
-                    if "load_error" in result:
-                        raise LabCodeError(describe(result["load_error"]),
-                                           hint="fix this line, then check again")
+                    err = result.get("load_error") or result.get("error")
+                    if err:
+                        raise LabCodeError(describe(err), hint="fix this line, then check again")
                     tail = " ".join(drain.text.split())[-200:]
                     raise LabCodeError(
                         f"{file} stopped before it answered (exit status {proc.returncode})"
