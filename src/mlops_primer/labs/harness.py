@@ -10,6 +10,8 @@ Request kinds:
 - ``{"kind": "call", "file": F, "calls": [[function, args], ...]}``: import F and call
   each function with its arguments; each outcome is ``{"value": ...}`` or ``{"error": ...}``.
 - ``{"kind": "script", "file": F, "argv": [...]}``: run F as ``__main__``.
+- ``{"kind": "tests", "file": F}``: call every ``test*`` function of F; each passes or
+  fails with the error it raised.
 """
 
 import ipaddress
@@ -108,6 +110,18 @@ def main() -> None:
                 raise
             except Exception as exc:  # the program crashed: exit status 1, as Python's would
                 result = {"exit": 1, "error": _error(exc, path)}
+        elif request["kind"] == "tests":
+            namespace = runpy.run_path(path, run_name="lab")
+            tests = []
+            for name, func in namespace.items():
+                if not (name.startswith("test") and callable(func)):
+                    continue
+                try:
+                    func()
+                    tests.append({"name": name, "passed": True})
+                except Exception as exc:  # a failing test is data, whatever it raised
+                    tests.append({"name": name, "passed": False, "error": _error(exc, path)})
+            result = {"tests": tests}
         else:
             namespace = runpy.run_path(path, run_name="lab")
             outcomes = []

@@ -183,6 +183,28 @@ def call(workspace: Path, file: str, calls: Sequence[tuple[str, Sequence[Any]]],
 
 
 @dataclass
+class TestResult:
+    """One of the learner's test functions: passed, or the error it raised."""
+
+    name: str
+    passed: bool
+    error: str | None = None
+
+
+def tests(workspace: Path, file: str, *, timeout: float = DEFAULT_TIMEOUT) -> list[TestResult]:
+    """Run every ``test*`` function of the learner's ``file`` in ``workspace``."""
+    if not (workspace / file).is_file():
+        raise LabCodeError(f"{file} is missing from {workspace}",
+                           hint="run `mlops-primer lab reset` to get the starter back")
+    with tempfile.TemporaryDirectory(prefix="mlops-lab-") as tmp:
+        proc, res, drain = _start(workspace, {"kind": "tests", "file": file}, Path(tmp))
+        result = _finish(proc, res, drain, file, timeout)
+    return [TestResult(t["name"], bool(t["passed"]),
+                       describe(t["error"]) if t.get("error") else None)
+            for t in result.get("tests", [])]
+
+
+@dataclass
 class ScriptResult:
     """A learner's script run to its end."""
 
