@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import FAKE_KEY, ROOT, run
 
-from mlops_primer.lessons import Course
+from mlops_primer.lessons import Course, load_course
+from mlops_primer.resources import builtin_lessons_dir
 
 LABS = ROOT / "lessons" / "labs"
 
@@ -38,7 +39,7 @@ def test_every_lesson_with_a_lab_is_listed(course: Course, labs_root: Path) -> N
 
 
 @pytest.mark.parametrize("lesson_id", [
-    p.name for p in sorted(LABS.iterdir()) if (p / "solution").is_dir()
+    x.id for x in load_course(builtin_lessons_dir()).lessons if x.lab is not None
 ])
 def test_starter_fails_then_solution_passes_and_progress_shows_it(
     course: Course, lesson_id: str, labs_root: Path
@@ -211,3 +212,18 @@ def test_unknown_suite_is_reported_with_its_line(tmp_path: Path) -> None:
     result = run("validate", str(folder))
     assert result.returncode != 0
     assert "lab.suite" in result.stdout + result.stderr
+
+
+def test_the_deployment_server_may_listen_on_loopback_only(labs_root: Path) -> None:
+    assert lab("start", "deployment", labs_root=labs_root).returncode == 0
+    ws = labs_root / "deployment"
+    for name in ("serve.py", "batch.py", "answer.json"):
+        shutil.copyfile(LABS / "deployment" / "solution" / name, ws / name)
+    serve = ws / "serve.py"
+    serve.write_text(serve.read_text().replace('("127.0.0.1", port)', '("0.0.0.0", port)'))
+    result = lab("check", "deployment", labs_root=labs_root)
+    assert result.returncode == 1
+    text = " ".join(result.stdout.split())  # findings wrap under their own indent
+    assert "serve.py line 56: PermissionError: lab code may listen on 127.0.0.1 only, not " \
+           "'0.0.0.0'" in text
+    assert "Traceback" not in result.stdout + result.stderr

@@ -134,6 +134,10 @@ def main() -> None:
                     continue
                 try:
                     outcomes.append({"value": _jsonable(func(*args))})
+                except SystemExit as stop:  # main() may exit instead of returning
+                    code = stop.code
+                    outcomes.append({"value": code if isinstance(code, int) else
+                                     (0 if code is None else 1)})
                 except NotImplementedError as exc:
                     outcomes.append({"error": {**_error(exc, path), "todo": True}})
                 except Exception as exc:  # the learner's bug, reported as data

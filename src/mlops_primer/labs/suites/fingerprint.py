@@ -95,8 +95,19 @@ def check(ctx: Context) -> Iterator[Finding]:
     data[ctx.rng.randrange(len(data))] ^= 1
     twin.write_bytes(bytes(data))
     files.append(twin)
-    out = ctx.call("fingerprint.py", [("fingerprint", (str(p),)) for p in files])
-    pairs = zip(files, out, strict=True)
+    folders = {}
+    for change in ("data", "params"):
+        folder = scratch / f"runs-{change}"
+        make_runs(folder, ctx.rng.randrange(2**31), change=change)
+        folders[change] = (folder / "run_a", folder / "run_b")
+    wanted = {change: [_manifest(a), _manifest(b)] for change, (a, b) in folders.items()}
+    calls = [("fingerprint", (str(p),)) for p in files]
+    calls += [("manifest", (str(run),)) for run in folders["data"]]
+    calls += [("changed", tuple(wanted[change])) for change in ("data", "params")]
+    out = ctx.call("fingerprint.py", calls)  # one child process for every call
+    prints, manifests, diffs = out[:len(files)], out[len(files):-2], out[-2:]
+
+    pairs = zip(files, prints, strict=True)
     wrong = next(((p, o) for p, o in pairs if not o.ok or o.value != _sha(p)), None)
     if wrong is None:
         yield Finding("fingerprint() gives the SHA-256 of a file", True)
@@ -107,23 +118,17 @@ def check(ctx: Context) -> Iterator[Finding]:
                       expected=f"its SHA-256 hex digest {_sha(path)[:16]}...",
                       found=o.error or _short(o.value), todo=o.todo)
 
-    for change in ("data", "params"):
-        folder = scratch / f"runs-{change}"
-        make_runs(folder, ctx.rng.randrange(2**31), change=change)
-        a, b = folder / "run_a", folder / "run_b"
-        got = ctx.call("fingerprint.py", [("manifest", (str(a),)), ("manifest", (str(b),))])
-        want = [_manifest(a), _manifest(b)]
-        if change == "data":
-            pairs = zip(want, got, strict=True)
-            bad = next(((w, g) for w, g in pairs if not g.ok or g.value != w), None)
-            if bad is None:
-                yield Finding("manifest() records the code, data and params of a run", True)
-            else:
-                w, g = bad
-                yield Finding("manifest() of a run", False,
-                              expected='{"code": <sha256>, "data": <sha256>, "params": {...}}',
-                              found=g.error or _short(g.value), todo=g.todo)
-        diff = ctx.call_one("fingerprint.py", "changed", *want)
+    pairs = zip(wanted["data"], manifests, strict=True)
+    bad = next(((w, g) for w, g in pairs if not g.ok or g.value != w), None)
+    if bad is None:
+        yield Finding("manifest() records the code, data and params of a run", True)
+    else:
+        w, g = bad
+        yield Finding("manifest() of a run", False,
+                      expected='{"code": <sha256>, "data": <sha256>, "params": {...}}',
+                      found=g.error or _short(g.value), todo=g.todo)
+
+    for change, diff in zip(("data", "params"), diffs, strict=True):
         expected = [change]
         if diff.ok and isinstance(diff.value, list) and sorted(diff.value) == expected:
             yield Finding(f"changed() finds that only the {change} changed", True)

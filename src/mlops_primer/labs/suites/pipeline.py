@@ -116,10 +116,14 @@ def check(ctx: Context) -> Iterator[Finding]:
     model, r2 = _reference(clean)
     train, hold = _split(clean)
 
+    cases = {"clean": clean, "gaps": gaps, "shuffled": shuffled}
+    runs = {name: _case(ctx, name, rows) for name, rows in cases.items()}
     got = ctx.call("pipeline.py", [("validate", (clean,)), ("validate", (gaps,)),
                                    ("validate", (wild,)), ("train", (train,)),
-                                   ("evaluate", (model, hold))])
-    v_clean, v_gaps, v_wild, g_train, g_eval = got
+                                   ("evaluate", (model, hold)),
+                                   *(("main", (["pipeline.py", str(data), str(out)],))
+                                     for data, out in runs.values())])
+    v_clean, v_gaps, v_wild, g_train, g_eval, *mains = got
     yield _validated("validate() lets clean data through", v_clean, want_problems=False)
     yield _validated("validate() catches a missing value", v_gaps, want_problems=True)
     yield _validated("validate() catches a size out of range", v_wild, want_problems=True)
@@ -144,10 +148,21 @@ def check(ctx: Context) -> Iterator[Finding]:
         yield Finding(name, False, expected=f"{r2:.4f} +/- {TOLERANCE:g}", todo=g_eval.todo,
                       found=g_eval.error or _num(g_eval.value))
 
-    yield _run(ctx, "clean data gives a model", clean, want_model=model)
-    yield _run(ctx, "data with gaps is stopped at validation", gaps, want_model=None)
-    yield _run(ctx, "shuffled labels are stopped at the quality gate", shuffled,
-               want_model=None)
+    results = dict(zip(runs, mains, strict=True))
+    yield _run("clean data gives a model", results["clean"], runs["clean"][1], want=model)
+    yield _run("data with gaps is stopped at validation", results["gaps"], runs["gaps"][1],
+               want=None)
+    yield _run("shuffled labels are stopped at the quality gate", results["shuffled"],
+               runs["shuffled"][1], want=None)
+
+
+def _case(ctx: Context, name: str, rows: list[dict[str, str]]) -> tuple[Path, Path]:
+    """A data file for main() to run on, and the folder it should write model.json in."""
+    case = ctx.scratch / name
+    case.mkdir()
+    data = case / "data.csv"
+    data.write_text(_csv(rows), encoding="utf-8")
+    return data, case / "out"
 
 
 def _validated(name: str, outcome, *, want_problems: bool) -> Finding:  # noqa: ANN001
@@ -164,36 +179,30 @@ def _validated(name: str, outcome, *, want_problems: bool) -> Finding:  # noqa: 
     return Finding(name, True)
 
 
-def _run(ctx: Context, name: str, rows: list[dict[str, str]], *,
-         want_model: dict[str, float] | None) -> Finding:
-    case = ctx.scratch / name.split()[0]
-    out = case / "out"
-    out.mkdir(parents=True)
-    data = case / "data.csv"
-    data.write_text(_csv(rows), encoding="utf-8")
-    result = ctx.script("pipeline.py", [str(data), str(out)])
+def _run(name: str, outcome, out: Path, *, want: dict[str, float] | None) -> Finding:  # noqa: ANN001
+    """main()'s exit status and what it left in ``out``."""
     model_file = out / "model.json"
-    why = f"; {result.error}" if result.error else ""
-    if want_model is None:
-        if result.error:  # a crash is not a gate: the pipeline must stop on purpose
-            return Finding(name, False, expected="a deliberate stop (return 1 or 2)",
-                           found=f"a crash: {result.error}", todo="TODO" in result.error)
-        if result.exit != 0 and not model_file.exists():
+    if not outcome.ok:  # a crash is not a gate: the pipeline must stop on purpose
+        return Finding(name, False, expected="a deliberate stop (return 1 or 2)"
+                       if want is None else "exit 0 and out/model.json",
+                       found=f"a crash: {outcome.error}", todo=outcome.todo)
+    status = outcome.value
+    if want is None:
+        if status not in (0, None) and not model_file.exists():
             return Finding(name, True)
-        found = (f"exit {result.exit}" + (", and model.json was written"
-                                           if model_file.exists() else "") + why)
+        found = f"exit {status}" + (", and model.json was written" if model_file.exists()
+                                     else "")
         return Finding(name, False, expected="a non-zero exit and no model.json", found=found)
-    if result.exit != 0 or not model_file.is_file():
+    if status not in (0, None) or not model_file.is_file():
         return Finding(name, False, expected="exit 0 and out/model.json",
-                       found=f"exit {result.exit}"
-                       + ("" if model_file.is_file() else ", no model.json") + why,
-                       todo="TODO" in why)
+                       found=f"exit {status}" + ("" if model_file.is_file() else
+                                                 ", no model.json"))
     try:
         written = json.loads(model_file.read_text(encoding="utf-8"))
     except ValueError:
         return Finding(name, False, expected="model.json holding JSON",
                        found="text that is not JSON")
-    if not (isinstance(written, dict) and _close(written.get("slope"), want_model["slope"])):
-        return Finding(name, False, expected=f'"slope": {want_model["slope"]:.6g}',
+    if not (isinstance(written, dict) and _close(written.get("slope"), want["slope"])):
+        return Finding(name, False, expected=f'"slope": {want["slope"]:.6g}',
                        found=repr(written)[:70])
     return Finding(name, True)

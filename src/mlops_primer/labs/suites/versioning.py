@@ -89,26 +89,46 @@ def check(ctx: Context) -> Iterator[Finding]:
     flipped.write_bytes(bytes(raw))
     longer = s / "longer.csv"
     longer.write_bytes(data.read_bytes() + b"1.000,170.0\n")
-    lock = s / "data.csv.lock"
+    lock = s / "data.csv.lock"  # the learner's make_lock() writes this one
+    ref_lock = s / "reference.lock"  # check_lock() is checked against ours
+    want = {"sha256": _sha(data), "size": data.stat().st_size}
+    ref_lock.write_text(json.dumps({"path": "data.csv", **want}), encoding="utf-8")
 
-    made = ctx.call_one("track.py", "make_lock", str(data), str(lock))
+    runs = s / "runs.jsonl"  # log_run() appends here, after the line already in it
+    runs.write_text(json.dumps({"run_id": "run-0", "params": {}, "metrics": {"mae": 99.0},
+                                "seed": 0, "data_hash": "x", "code_hash": "y"}) + "\n")
+    records = []
+    for i in (1, 2, 3):
+        records.append({
+            "run_id": f"run-{i}", "params": {"learning_rate": ctx.rng.choice((0.01, 0.03)),
+                                             "epochs": ctx.rng.randint(5, 20)},
+            "metrics": {"mae": round(ctx.rng.uniform(5, 15), 4)},
+            "seed": ctx.rng.randint(1, 999), "data_hash": _sha(data), "code_hash": "c0de"})
+    ref_runs = s / "reference-runs.jsonl"  # register_best() reads ours
+    ref_runs.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    registry = s / "registry.json"
+
+    calls = [("make_lock", (str(data), str(lock)))]
+    calls += [("check_lock", (str(p), str(ref_lock))) for p in (data, flipped, longer)]
+    calls += [("log_run", (str(runs), r["run_id"], r["params"], r["metrics"], r["seed"],
+                           r["data_hash"], r["code_hash"])) for r in records]
+    calls += [("register_best", (str(ref_runs), str(registry)))]
+    out = ctx.call("track.py", calls)  # one child process for every call
+    made, checked, logged, done = out[0], out[1:4], out[4:7], out[7]
+
     name = "make_lock() writes the data's sha256 and size"
     try:
         written = json.loads(lock.read_text(encoding="utf-8")) if made.ok else None
     except (OSError, ValueError):
         written = "not JSON"
-    want = {"sha256": _sha(data), "size": data.stat().st_size}
     if isinstance(written, dict) and all(written.get(k) == v for k, v in want.items()):
         yield Finding(name, True)
     else:
         yield Finding(name, False, expected=f'{{"sha256": "{want["sha256"][:12]}...", '
                       f'"size": {want["size"]}}}', found=made.error or repr(written)[:70],
                       todo=made.todo)
-        lock.write_text(json.dumps({"path": "data.csv", **want}), encoding="utf-8")
 
-    got = ctx.call("track.py", [("check_lock", (str(p), str(lock)))
-                                for p in (data, flipped, longer)])
-    for outcome, want_ok, what in zip(got, (True, False, False), (
+    for outcome, want_ok, what in zip(checked, (True, False, False), (
         "check_lock() accepts the data it locked",
         "check_lock() catches one changed byte",
         "check_lock() catches a row added",
@@ -119,26 +139,13 @@ def check(ctx: Context) -> Iterator[Finding]:
             yield Finding(what, False, expected=repr(want_ok), todo=outcome.todo,
                           found=outcome.error or repr(outcome.value)[:60])
 
-    runs = s / "runs.jsonl"
-    runs.write_text(json.dumps({"run_id": "run-0", "params": {}, "metrics": {"mae": 99.0},
-                                "seed": 0, "data_hash": "x", "code_hash": "y"}) + "\n")
-    records = []
-    for i in (1, 2, 3):
-        rec = {"run_id": f"run-{i}", "params": {"learning_rate": ctx.rng.choice((0.01, 0.03)),
-                                                  "epochs": ctx.rng.randint(5, 20)},
-               "metrics": {"mae": round(ctx.rng.uniform(5, 15), 4)},
-               "seed": ctx.rng.randint(1, 999), "data_hash": _sha(data), "code_hash": "c0de"}
-        records.append(rec)
-    logged = ctx.call("track.py", [("log_run", (str(runs), r["run_id"], r["params"],
-                                                r["metrics"], r["seed"], r["data_hash"],
-                                                r["code_hash"])) for r in records])
     name = "log_run() appends one record per run"
     try:
         lines = [json.loads(x) for x in runs.read_text(encoding="utf-8").splitlines() if x]
     except ValueError:
         lines = ["not JSON lines"]
     first_error = next((o for o in logged if not o.ok), None)
-    if first_error is None and len(lines) == 4 and lines[0]["run_id"] == "run-0" and all(
+    if first_error is None and len(lines) == 4 and lines[0].get("run_id") == "run-0" and all(
         isinstance(x, dict) and all(x.get(k) == r[k] for k in REQUIRED)
         for x, r in zip(lines[1:], records, strict=True)
     ):
@@ -148,11 +155,8 @@ def check(ctx: Context) -> Iterator[Finding]:
                       + ", ".join(REQUIRED), todo=bool(first_error and first_error.todo),
                       found=first_error.error if first_error else f"{len(lines)} line(s): "
                       + repr(lines[-1])[:50])
-        runs.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
 
-    registry = s / "registry.json"
     best = min(records, key=lambda r: r["metrics"]["mae"])
-    done = ctx.call_one("track.py", "register_best", str(runs), str(registry))
     name = "register_best() names the run with the lowest mae"
     try:
         entry = json.loads(registry.read_text(encoding="utf-8")) if done.ok else None
