@@ -233,3 +233,22 @@ def test_followup_question_is_data(course: Course) -> None:
     assert "what is {{ 6*7 }}?" in out[-1].content and "42" not in out[-1].content
     assert "x" * (prompts.MAX_QUESTION_CHARS - 20) in out[-1].content
     assert "x" * prompts.MAX_QUESTION_CHARS not in out[-1].content
+
+
+def test_covers_facts_are_listed_one_per_line(course: Course) -> None:
+    """Each fact a lesson names is its own "- " line, set off by blank lines; a lesson
+    without facts renders exactly as before the block existed."""
+    lesson = course.get("drift")
+    facts = ("PSI above 0.25 is a significant shift", "Concept drift changes P(Y|X)")
+    spec = dataclasses.replace(lesson.prompt, covers=facts)
+    user = prompts.render(course, dataclasses.replace(lesson, prompt=spec),
+                          lesson.default_theme)[1].content
+    lines = user.splitlines()
+    head = lines.index("Make sure the answer covers these facts, stated accurately:")
+    assert lines[head - 1] == ""
+    assert lines[head + 1:head + 4] == [f"- {facts[0]}", f"- {facts[1]}", ""]
+    assert lines[head + 4].startswith("Please write 250 to 600 words")
+    bare = dataclasses.replace(lesson, prompt=dataclasses.replace(lesson.prompt, covers=()))
+    plain = prompts.render(course, bare, lesson.default_theme)[1].content
+    assert "Keep to it from start to end.\nPlease write 250 to 600 words" in plain
+    assert "Make sure" not in plain
