@@ -154,6 +154,15 @@ def _httpx() -> Any:
         return httpx
 
 
+#: a stream event as servers send them, to build the SDK's models before the first answer
+_SAMPLE_CHUNK: dict[str, Any] = {
+    "id": "warm-up", "object": "chat.completion.chunk", "created": 0, "model": "m",
+    "choices": [{"index": 0, "delta": {"role": "assistant", "content": "x"},
+                 "finish_reason": None, "logprobs": None}],
+    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+}
+
+
 @dataclass
 class OpenAIProvider:
     """OpenAI, or any server speaking its chat-completions protocol (Ollama, llama.cpp, vLLM)."""
@@ -183,8 +192,29 @@ class OpenAIProvider:
 
     def prepare(self) -> None:
         """Import openai and build the client now (``learn`` calls this in a background
-        thread while the learner reads, so the first answer waits only for the server)."""
-        self._get_client()
+        thread while the learner reads, so the first answer waits only for the server).
+        The chat resource is touched too: openai imports it (and builds its pydantic
+        models) on first use, which is most of a first request's own cost."""
+        client = self._get_client()
+        _ = client.chat.completions
+        try:  # best effort: what the first answer would otherwise build while it streams
+            from openai._models import construct_type
+            from openai._utils import maybe_transform
+            from openai.types.chat import ChatCompletionChunk
+            from openai.types.chat.completion_create_params import (
+                CompletionCreateParamsStreaming,
+            )
+
+            _ = client.default_headers  # the platform headers, computed once, cached
+            _httpx().URL(str(client.base_url).rstrip("/") + "/chat/completions")
+            ChatCompletionChunk.model_validate(_SAMPLE_CHUNK)
+            construct_type(type_=ChatCompletionChunk, value=_SAMPLE_CHUNK)  # the stream's path
+            maybe_transform({"model": self.model, "messages": [{"role": "user", "content": ""}],
+                             "stream": True, "stream_options": {"include_usage": True},
+                             **self.request_limits(), **self.params()},
+                            CompletionCreateParamsStreaming)
+        except Exception:  # noqa: BLE001 - an SDK that differs only loses the head start
+            pass
 
     def _get_client(self) -> Any:
         with self._lock:
