@@ -58,7 +58,7 @@ def _one(base_url: str, read: float) -> float:
     return dt
 
 
-def run(runs: int = 5, read: float = 3.0) -> list[b.Row]:
+def run(runs: int = 5, read: float = 6.0) -> list[b.Row]:
     from fakeserver import FakeOpenAI
 
     server = FakeOpenAI(default_reply=f"{FIRST} bakers knead the dough.\n\n## Recap\n\nOk.\n",
@@ -85,7 +85,7 @@ def run(runs: int = 5, read: float = 3.0) -> list[b.Row]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--read", type=float, default=3.0)
+    parser.add_argument("--read", type=float, default=6.0)
     args = parser.parse_args()
     for row in run(args.runs, args.read):
         print(f"{row.figure}: {row.value} (target {row.target}: {b.verdict(row.met)})")

@@ -161,7 +161,12 @@ def _probe_answer(provider: Any, line: Callable[[bool | None, str], None]) -> No
         ans = probe.stream([Message("user", "Count from 1 to 200 in words, one number a "
                                     "line. Write nothing else.")], pieces.append)
     except PrimerError as exc:
-        line(False, f"a short test answer failed: {exc.one_line()}")
+        if getattr(exc, "midstream", False):  # e.g. a reasoning model spent the 16 tokens
+            line(None, f"a short test answer ({PROBE_TOKENS} tokens) came back empty or cut: "
+                 "cannot tell whether the server streams, counts tokens or honours "
+                 "max_tokens")
+        else:
+            line(False, f"a short test answer failed: {exc.one_line()}")
         return
     host = provider.host
     if len(pieces) > 1:
