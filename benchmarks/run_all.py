@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _bench as b  # noqa: E402
 
-BENCHMARKS = ("startup", "stream_render", "replay", "store_lookup", "first_token", "oneshot",
-              "pack_throughput")
+BENCHMARKS = ("startup", "stream_render", "replay", "store_lookup", "lab_check", "first_token",
+              "oneshot", "pack_throughput")
 
 
 def main() -> int:
