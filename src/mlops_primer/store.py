@@ -98,8 +98,15 @@ def _m_labs(db: sqlite3.Connection) -> None:
     )
 
 
+
+def _m_answers_truncated(db: sqlite3.Connection) -> None:
+    """Mark answers that stopped at the length limit, so they are never taken as whole."""
+    db.execute("ALTER TABLE answers ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE answers SET truncated = 1 WHERE finish_reason = 'length'")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _m001_answers, _m002_progress, _m_labs,
+    _m001_answers, _m002_progress, _m_labs, _m_answers_truncated,
 ]
 
 
@@ -133,12 +140,14 @@ class StoredAnswer(NamedTuple):
     completion_tokens: int | None
     latency_ms: int | None
     created_at: str
+    truncated: bool = False  # it stopped at the length limit (finish reason "length")
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> StoredAnswer:
         data = dict(row)
         data.pop("content_hash", None)
         data["messages"] = json.loads(data["messages"])
+        data["truncated"] = bool(data.get("truncated"))
         return cls(**data)
 
 
@@ -383,10 +392,17 @@ class Store:
         latency_ms: int | None = None,
         created_at: str | None = None,
     ) -> tuple[int, bool]:
-        """Store a complete answer; returns (row id, True if it was new)."""
+        """Store a complete answer; returns (row id, True if it was new).
+
+        An answer that ended at the length limit (finish reason ``length``) is stored
+        marked ``truncated``: lookups prefer any complete answer to it.
+        """
         if not finish_reason:
             raise ValueError("only complete answers (with a finish reason) are stored")
-        chash = content_hash(messages_hash, model, answer)
+        truncated = finish_reason == "length"
+        # a cut-off answer and a complete one with the same text are different answers
+        chash = content_hash(messages_hash, model, answer + ("\n(truncated)" if truncated
+                                                             else ""))
         with self._write() as db:
             row = db.execute("SELECT id FROM answers WHERE content_hash = ?", (chash,)).fetchone()
             if row:
@@ -394,29 +410,33 @@ class Store:
             cur = db.execute(
                 """INSERT INTO answers (key, messages_hash, content_hash, kind, lesson_id,
                    theme_id, theme_label, messages, answer, model, host, source, finish_reason,
-                   prompt_tokens, completion_tokens, latency_ms, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   prompt_tokens, completion_tokens, latency_ms, created_at, truncated)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     key, messages_hash, chash, kind, lesson_id, theme_id, theme_label,
                     json.dumps(messages, ensure_ascii=False), answer, model, host, source,
                     finish_reason, prompt_tokens, completion_tokens, latency_ms,
-                    created_at or now_iso(),
+                    created_at or now_iso(), int(truncated),
                 ),
             )
             return int(cur.lastrowid or 0), True
 
     def find(self, key: str) -> StoredAnswer | None:
-        """The newest answer for exactly this model, prompt and settings."""
+        """The newest answer for exactly this model, prompt and settings: a complete one if
+        there is any, else the newest truncated one (the caller sees ``truncated``)."""
         rows = self._read(
-            "SELECT * FROM answers WHERE key = ? ORDER BY created_at DESC, id DESC LIMIT 1", (key,)
+            "SELECT * FROM answers WHERE key = ? ORDER BY truncated, created_at DESC, id DESC "
+            "LIMIT 1",
+            (key,),
         )
         return StoredAnswer.from_row(rows[0]) if rows else None
 
     def find_by_messages(self, messages_hash: str) -> StoredAnswer | None:
-        """The newest answer to these exact messages, from any model (for offline replay)."""
+        """The newest answer to these exact messages, from any model (for offline replay):
+        a complete one if there is any, else the newest truncated one."""
         rows = self._read(
-            "SELECT * FROM answers WHERE messages_hash = ? ORDER BY created_at DESC, id DESC "
-            "LIMIT 1",
+            "SELECT * FROM answers WHERE messages_hash = ? ORDER BY truncated, created_at DESC, "
+            "id DESC LIMIT 1",
             (messages_hash,),
         )
         return StoredAnswer.from_row(rows[0]) if rows else None
