@@ -30,6 +30,11 @@ def lab(*args: str, labs_root: Path, env: dict[str, str] | None = None, cwd: Pat
                cwd=cwd, timeout=120)
 
 
+def test_every_lesson_has_a_lab_and_every_lab_folder_a_lesson(course: Course) -> None:
+    assert lab_lessons(course) == [x.id for x in course.lessons]
+    assert sorted(p.name for p in LABS.iterdir()) == sorted(lab_lessons(course))
+
+
 def test_every_lesson_with_a_lab_is_listed(course: Course, labs_root: Path) -> None:
     ids = lab_lessons(course)
     assert ids, "the shipped course has labs"
