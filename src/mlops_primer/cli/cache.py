@@ -51,7 +51,8 @@ def cache_list(
 
 @cache_app.command("show")
 @handled
-def cache_show(answer_id: Annotated[int, typer.Argument(help="Answer id (see `cache list`).")],
+def cache_show(answer_id: Annotated[int, typer.Argument(metavar="ID",
+                                                          help="Answer id (see `cache list`).")],
                plain: Annotated[bool, typer.Option("--plain")] = False) -> None:
     """Show one stored answer."""
     from ..ui.stream import render_markdown
@@ -91,7 +92,7 @@ def cache_path() -> None:
 
 @cache_app.command("export")
 @handled
-def cache_export(file: Annotated[Path, typer.Argument(help="JSONL file to write.")]) -> None:
+def cache_export(file: Annotated[Path, typer.Argument(metavar="FILE", help="JSONL file to write.")]) -> None:
     """Write every stored answer to a portable JSONL pack (prompts and answers; no secrets)."""
     import json
     import os
@@ -123,7 +124,7 @@ def cache_export(file: Annotated[Path, typer.Argument(help="JSONL file to write.
 
 @cache_app.command("import")
 @handled
-def cache_import(file: Annotated[Path, typer.Argument(help="JSONL pack to read.")]) -> None:
+def cache_import(file: Annotated[Path, typer.Argument(metavar="FILE", help="JSONL pack to read.")]) -> None:
     """Import a JSONL pack; every record is checked before it is stored."""
     from ..pack import import_pack
 

@@ -60,7 +60,7 @@ def _progress_or_empty() -> dict:
 @lessons_app.command("schema")
 @handled
 def schema_cmd(
-    output: Annotated[Path | None, typer.Option("-o", "--output",
+    output: Annotated[Path | None, typer.Option("-o", "--output", metavar="FILE",
                                                    help="Write to this file.")] = None,
 ) -> None:
     """Print the JSON Schema of lesson files (for editors)."""
@@ -76,8 +76,8 @@ def schema_cmd(
 
 @handled
 def prompt(
-    lesson: Annotated[str, typer.Argument(help="Lesson id or number.")],
-    theme: Annotated[str | None, typer.Option("--theme", "-t", help="Suggested theme id, or "
+    lesson: Annotated[str, typer.Argument(metavar="LESSON", help="Lesson id or number.")],
+    theme: Annotated[str | None, typer.Option("--theme", "-t", metavar="THEME", help="Suggested theme id, or "
                                                  "any world in your own words.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the messages as JSON.")] = False,
     lessons_dir: LessonsDir = None,
@@ -97,7 +97,7 @@ def prompt(
 
 @handled
 def validate(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Lesson files or course "
+    paths: Annotated[list[Path] | None, typer.Argument(metavar="PATH...", help="Lesson files or course "
                                                           "folders (default: the active course).",
                                                           show_default=False)] = None,
     lessons_dir: LessonsDir = None,

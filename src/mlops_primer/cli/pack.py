@@ -34,7 +34,7 @@ def pack_check(lessons_dir: LessonsDir = None) -> None:
 @pack_app.command("stamp")
 @handled
 def pack_stamp(
-    lesson: Annotated[str | None, typer.Argument(help="Only this lesson.",
+    lesson: Annotated[str | None, typer.Argument(metavar="LESSON", help="Only this lesson.",
                                                  show_default=False)] = None,
     lessons_dir: LessonsDir = None,
 ) -> None:
@@ -53,9 +53,9 @@ def pack_stamp(
 @pack_app.command("build")
 @handled
 def pack_build(
-    output: Annotated[Path, typer.Option("-o", "--output", help="JSONL pack to write "
+    output: Annotated[Path, typer.Option("-o", "--output", metavar="FILE", help="JSONL pack to write "
                                          "(resumed if it exists).")],
-    concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=16,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=16, metavar="N",
                                              help="Requests at a time.")] = 2,
     model: Model = None,
     base_url: BaseUrl = None,
