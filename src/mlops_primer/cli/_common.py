@@ -37,12 +37,14 @@ Model = Annotated[str | None, typer.Option("--model", metavar="MODEL", help="Mod
                                           show_default=False)]
 BaseUrl = Annotated[
     str | None,
-    typer.Option("--base-url", metavar="URL", help="OpenAI-compatible server URL, e.g. http://localhost:11434/v1.",
+    typer.Option(
+            "--base-url", metavar="URL", help="OpenAI-compatible server URL, e.g. http://localhost:11434/v1.",
                  show_default=False),
 ]
 Timeout = Annotated[
     float | None,
-    typer.Option("--timeout", metavar="SECONDS", help="Seconds to wait for the server (and each streamed part).",
+    typer.Option("--timeout", metavar="SECONDS",
+                 help="Seconds to wait for the server (and each streamed part).",
                  show_default=False),
 ]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]

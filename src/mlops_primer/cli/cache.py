@@ -92,7 +92,8 @@ def cache_path() -> None:
 
 @cache_app.command("export")
 @handled
-def cache_export(file: Annotated[Path, typer.Argument(metavar="FILE", help="JSONL file to write.")]) -> None:
+def cache_export(file: Annotated[Path, typer.Argument(
+        metavar="FILE", help="JSONL file to write.")]) -> None:
     """Write every stored answer to a portable JSONL pack (prompts and answers; no secrets)."""
     import json
     import os
@@ -124,7 +125,8 @@ def cache_export(file: Annotated[Path, typer.Argument(metavar="FILE", help="JSON
 
 @cache_app.command("import")
 @handled
-def cache_import(file: Annotated[Path, typer.Argument(metavar="FILE", help="JSONL pack to read.")]) -> None:
+def cache_import(file: Annotated[Path, typer.Argument(
+        metavar="FILE", help="JSONL pack to read.")]) -> None:
     """Import a JSONL pack; every record is checked before it is stored."""
     from ..pack import import_pack
 

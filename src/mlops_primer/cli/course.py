@@ -77,7 +77,8 @@ def schema_cmd(
 @handled
 def prompt(
     lesson: Annotated[str, typer.Argument(metavar="LESSON", help="Lesson id or number.")],
-    theme: Annotated[str | None, typer.Option("--theme", "-t", metavar="THEME", help="Suggested theme id, or "
+    theme: Annotated[str | None, typer.Option(
+            "--theme", "-t", metavar="THEME", help="Suggested theme id, or "
                                                  "any world in your own words.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the messages as JSON.")] = False,
     lessons_dir: LessonsDir = None,
@@ -97,7 +98,8 @@ def prompt(
 
 @handled
 def validate(
-    paths: Annotated[list[Path] | None, typer.Argument(metavar="PATH...", help="Lesson files or course "
+    paths: Annotated[list[Path] | None, typer.Argument(
+            metavar="PATH...", help="Lesson files or course "
                                                           "folders (default: the active course).",
                                                           show_default=False)] = None,
     lessons_dir: LessonsDir = None,

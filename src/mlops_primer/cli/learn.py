@@ -11,9 +11,11 @@ from ._common import BaseUrl, LessonsDir, Model, Timeout, course, handled, out_c
 
 @handled
 def learn(
-    lesson: Annotated[str | None, typer.Argument(metavar="LESSON", help="Start with this lesson (id or "
+    lesson: Annotated[str | None, typer.Argument(
+            metavar="LESSON", help="Start with this lesson (id or "
                                                     "number).", show_default=False)] = None,
-    theme: Annotated[str | None, typer.Option("--theme", "-t", metavar="THEME", help="Theme id, or any world "
+    theme: Annotated[str | None, typer.Option(
+            "--theme", "-t", metavar="THEME", help="Theme id, or any world "
                                                  "in your own words.")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Replay answers only; open no "
                                           "network connection.")] = False,

@@ -47,9 +47,11 @@ def config_show(
 @config_app.command("set")
 @handled
 def config_set(
-    key: Annotated[str, typer.Argument(metavar="KEY", help="model, base_url, api_key, timeout, max_retries or "
+    key: Annotated[str, typer.Argument(
+            metavar="KEY", help="model, base_url, api_key, timeout, max_retries or "
                                        "temperature.")],
-    value: Annotated[str, typer.Argument(metavar="VALUE", help="The value; empty ('') removes the setting.")],
+    value: Annotated[str, typer.Argument(
+            metavar="VALUE", help="The value; empty ('') removes the setting.")],
 ) -> None:
     """Write one setting to the config file (created with mode 0600)."""
     from ..config import mask, set_value

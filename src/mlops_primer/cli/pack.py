@@ -53,7 +53,8 @@ def pack_stamp(
 @pack_app.command("build")
 @handled
 def pack_build(
-    output: Annotated[Path, typer.Option("-o", "--output", metavar="FILE", help="JSONL pack to write "
+    output: Annotated[Path, typer.Option(
+            "-o", "--output", metavar="FILE", help="JSONL pack to write "
                                          "(resumed if it exists).")],
     concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=16, metavar="N",
                                              help="Requests at a time.")] = 2,

@@ -12,7 +12,8 @@ from ._common import LessonsDir, Yes, confirm, course, handled, out_console, wri
 def progress(
     reset: Annotated[bool, typer.Option("--reset", help="Forget progress (all, or LESSON's). "
                                         "Answers are kept.")] = False,
-    lesson: Annotated[str | None, typer.Argument(metavar="LESSON", help="With --reset: only this lesson.",
+    lesson: Annotated[str | None, typer.Argument(
+            metavar="LESSON", help="With --reset: only this lesson.",
                                                     show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     yes: Yes = False,
@@ -58,10 +59,12 @@ def progress(
 
 @handled
 def notes(
-    lesson: Annotated[str | None, typer.Argument(metavar="LESSON", help="Lesson id or number (default: all "
+    lesson: Annotated[str | None, typer.Argument(
+            metavar="LESSON", help="Lesson id or number (default: all "
                                                     "lessons started).",
                                                     show_default=False)] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", metavar="FILE", help="Write to this "
+    output: Annotated[Path | None, typer.Option(
+            "-o", "--output", metavar="FILE", help="Write to this "
                                                    "file instead of printing.")] = None,
     lessons_dir: LessonsDir = None,
 ) -> None:
