@@ -131,22 +131,22 @@ class HelpGroup(_Help, TyperGroup):
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         """Run; a usage error is one line (what is wrong, where the help is), not click's
         usage block."""
-        from typer import _click
+        from typer._click.exceptions import ClickException, UsageError
 
         try:
             rv = super().main(*args, standalone_mode=False, **kwargs)
-        except _click.exceptions.UsageError as exc:
+        except UsageError as exc:
             if not standalone_mode:
                 raise
             where = exc.ctx.command_path if exc.ctx is not None else PROG
             error_line(f"{exc.format_message()} - see `{where} --help`")
             sys.exit(exc.exit_code)
-        except _click.exceptions.ClickException as exc:
+        except ClickException as exc:
             if not standalone_mode:
                 raise
             error_line(exc.format_message())
             sys.exit(exc.exit_code)
-        except _click.exceptions.Abort:
+        except typer.Abort:
             if not standalone_mode:
                 raise
             error_line("stopped (no answer could be read)")

@@ -53,6 +53,24 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON, for scripts.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show full tracebacks, for bug reports.")]
 
 
+# -- shell completion: thin hooks, the work is in ._complete, imported only to complete
+
+
+def complete_lesson(incomplete: str) -> list[tuple[str, str]]:
+    """Lesson ids for the shell (typer calls this only while completing)."""
+    from ._complete import lessons
+
+    return lessons(incomplete)
+
+
+def complete_theme(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Theme ids of the lesson typed so far, for the shell."""
+    from ._complete import themes
+
+    lesson = ctx.params.get("lesson")
+    return themes(lesson if isinstance(lesson, str) else None, incomplete)
+
+
 # -- the flags every command takes, before or after its name ----------------------------
 
 
@@ -246,8 +264,12 @@ def out_console(plain: bool = False) -> Console:
     return make_console(plain=plain or FLAGS.plain)
 
 
+#: C1 controls, which json.dumps leaves raw with ensure_ascii=False (U+009B is a CSI)
+_C1 = {c: f"\\u{c:04x}" for c in range(0x80, 0xA0)}
+
+
 def write_json(data: Any) -> None:
-    """JSON on stdout, for scripts."""
+    """JSON on stdout, for scripts: no control character reaches the terminal raw."""
     import json
 
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False).translate(_C1) + "\n")

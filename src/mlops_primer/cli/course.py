@@ -6,7 +6,17 @@ from typing import Annotated
 import typer
 
 from ..resources import builtin_lessons_dir
-from ._common import LessonsDir, course, course_folder, handled, out_console, write_json
+from ._common import (
+    LessonsDir,
+    command,
+    complete_lesson,
+    complete_theme,
+    course,
+    course_folder,
+    handled,
+    out_console,
+    write_json,
+)
 
 lessons_app = typer.Typer(invoke_without_command=True)  # help: the callback's docstring
 
@@ -37,7 +47,7 @@ def lessons(
         return
     from ..ui.course_list import course_list
 
-    out_console().print(course_list(entries, progress))
+    out_console().print(course_list(entries, progress, prog=command()))
 
 
 def _progress_or_empty() -> dict:
@@ -76,9 +86,11 @@ def schema_cmd(
 
 @handled
 def prompt(
-    lesson: Annotated[str, typer.Argument(metavar="LESSON", help="Lesson id or number.")],
+    lesson: Annotated[str, typer.Argument(metavar="LESSON", autocompletion=complete_lesson,
+            help="Lesson id or number.")],
     theme: Annotated[str | None, typer.Option(
-            "--theme", "-t", metavar="THEME", help="Suggested theme id, or "
+            "--theme", "-t", metavar="THEME", autocompletion=complete_theme,
+            help="Suggested theme id, or "
                                                  "any world in your own words.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the messages as JSON.")] = False,
     lessons_dir: LessonsDir = None,
@@ -103,12 +115,21 @@ def validate(
                                                           "folders (default: the active course).",
                                                           show_default=False)] = None,
     lessons_dir: LessonsDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the files and problems as "
+                                          "JSON.")] = False,
 ) -> None:
     """Check lesson files: schema, unique ids, templates, quiz answers."""
     from ..validation import validate as run
 
     targets = list(paths or [lessons_dir.expanduser() if lessons_dir else builtin_lessons_dir()])
     report = run(targets)
+    if as_json:
+        write_json({"ok": report.ok, "files": [str(f) for f in report.files],
+                    "problems": [{"file": str(p.file), "line": p.line, "field": p.field,
+                                  "message": p.message} for p in report.problems]})
+        if not report.ok:
+            raise typer.Exit(1)
+        return
     for problem in report.problems:
         typer.echo(str(problem), err=True)
     n = len(report.files)

@@ -5,7 +5,18 @@ from typing import Annotated
 import typer
 
 from ..errors import PrimerError
-from ._common import BaseUrl, Model, Timeout, handled, out_console, settings, write_json
+from ._common import (
+    BaseUrl,
+    Json,
+    Model,
+    Timeout,
+    as_run,
+    command,
+    handled,
+    out_console,
+    settings,
+    write_json,
+)
 
 config_app = typer.Typer(help="Show or change the LLM settings.", invoke_without_command=True)
 
@@ -40,8 +51,9 @@ def config_show(
     console.print(f"\nconfig file: {config_file()}")
     console.print(f"store:       {store_file()}")
     if not s.configured:
-        console.print("\nNo LLM configured: `learn` replays the offline course pack. To ask an "
-                      "LLM, set OPENAI_API_KEY, or point --base-url at a local server.")
+        console.print(f"\nNo LLM configured: `{command('learn')}` replays the offline course "
+                      "pack. To ask an LLM, set OPENAI_API_KEY, or point --base-url at a local "
+                      "server.")
 
 
 @config_app.command("set")
@@ -62,28 +74,38 @@ def config_set(
 
 
 @handled
-def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = None) -> None:
+def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = None,
+           as_json: Json = False) -> None:
     """Check the settings and reach the server; say what to do about each failure."""
     from ..llm import OpenAIProvider
 
     console = out_console()
     failures = 0
+    checks: list[dict] = []  # for --json: every line, in order
 
     def line(ok: bool, text: str) -> None:
         nonlocal failures
         failures += 0 if ok else 1
-        console.print(f"{'ok  ' if ok else 'FAIL'}  {text}", markup=False)
+        checks.append({"ok": ok, "message": as_run(text)})
+        if not as_json:
+            console.print(f"{'ok  ' if ok else 'FAIL'}  {as_run(text)}", markup=False)
+
+    def end(code: int) -> None:
+        if as_json:
+            write_json({"ok": code == 0, "checks": checks})
+        if code:
+            raise typer.Exit(code)
 
     try:
         s = settings(model, base_url, timeout)
     except PrimerError as exc:
         line(False, exc.one_line())
-        raise typer.Exit(1) from None
+        end(1)
     line(True, f"settings read (model {s.model}, server {s.host})")
     if not s.configured:
         line(False, "no LLM configured - set OPENAI_API_KEY, or --base-url for a local server "
              "(Ollama: http://localhost:11434/v1); the offline pack works without one")
-        raise typer.Exit(1)
+        end(1)
     if not s.api_key and not s.is_local:
         line(False, f"no API key for {s.host} - set OPENAI_API_KEY or `mlops-primer config set "
              "api_key KEY`")
@@ -100,8 +122,10 @@ def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = Non
     except PrimerError as exc:
         line(False, exc.one_line())
     if failures:
-        raise typer.Exit(1)
-    console.print("All good: `mlops-primer learn` will ask this LLM.")
+        end(1)
+    if not as_json:
+        console.print(as_run("All good: `mlops-primer learn` will ask this LLM."))
+    end(0)
 
 
 def register(app: typer.Typer, only: str | None = None) -> None:

@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from ._common import BaseUrl, LessonsDir, Model, Timeout, course, handled, out_console, settings
+from ._common import (
+    BaseUrl,
+    LessonsDir,
+    Model,
+    Timeout,
+    course,
+    handled,
+    out_console,
+    settings,
+    write_json,
+)
 
 pack_app = typer.Typer(help="Offline answer packs: check the course's, or build one with an "
                        "LLM.", no_args_is_help=True)
@@ -15,12 +25,23 @@ pack_app = typer.Typer(help="Offline answer packs: check the course's, or build 
 
 @pack_app.command("check")
 @handled
-def pack_check(lessons_dir: LessonsDir = None) -> None:
+def pack_check(
+    lessons_dir: LessonsDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the problems as JSON.")] = False,
+) -> None:
     """List missing and stale pack answers; exit 1 if there are any."""
     from ..pack import check
 
     c = course(lessons_dir)
     issues = check(c)
+    if as_json:
+        write_json({"ok": not issues, "folder": str(c.pack_dir),
+                    "expected": sum(len(x.themes) for x in c.lessons),
+                    "problems": [{"kind": i.kind, "file": str(i.path), "detail": i.detail}
+                                 for i in issues]})
+        if issues:
+            raise typer.Exit(1)
+        return
     for issue in issues:
         typer.echo(str(issue), err=True)
     total = sum(len(x.themes) for x in c.lessons)
