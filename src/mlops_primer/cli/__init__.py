@@ -20,7 +20,17 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from ..errors import ExitCode
-from ._common import FLAGS, PROG, Debug, Json, Plain, command, debug_enabled, error_line
+from ._common import (
+    FLAGS,
+    PROG,
+    Debug,
+    Json,
+    Plain,
+    command,
+    debug_enabled,
+    error_line,
+    take_flags,
+)
 
 LEARN, PROGRESS, LLM, AUTHORS = "Learn", "Your progress", "LLM settings", "Course authors"
 #: the help's panels, in order; a command with no panel is listed under "Commands"
@@ -62,6 +72,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "pack build": ("pack build --model gpt-4o-mini -o class.jsonl",),
 }
 
+#: the variable the shell sets to ask for completions (typer's protocol)
+COMPLETE_VAR = "_MLOPS_PRIMER_COMPLETE"
+
 #: what each exit status means (the one mapping is ExitCode, in errors.py)
 EXIT_CODES: tuple[tuple[ExitCode, str], ...] = (
     (ExitCode.OK, "done"),
@@ -91,6 +104,10 @@ class _Help:
         formatter.write_usage(command(_subpath(ctx)), " ".join(pieces))
 
     def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        if ctx.parent is not None:
+            formatter.write_paragraph()
+            formatter.write_text("--plain (no colour or animation) and --debug (full "
+                                 "tracebacks) work with every command.")
         examples = EXAMPLES.get(_subpath(ctx))
         if examples:
             with formatter.section("Examples"):
@@ -128,13 +145,15 @@ class HelpGroup(_Help, TyperGroup):
             with formatter.section("Exit codes"):
                 formatter.write_dl([(str(int(code)), text) for code, text in EXIT_CODES])
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
-        """Run; a usage error is one line (what is wrong, where the help is), not click's
-        usage block."""
+    def main(self, args: Any = None, *rest: Any, standalone_mode: bool = True,
+             **kwargs: Any) -> Any:
+        """Run: --plain and --debug are taken wherever they stand; a usage error is one
+        line (what is wrong, where the help is), not click's usage block."""
         from typer._click.exceptions import ClickException, UsageError
 
+        args = take_flags(sys.argv[1:] if args is None else args)
         try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
+            rv = super().main(args, *rest, standalone_mode=False, **kwargs)
         except UsageError as exc:
             if not standalone_mode:
                 raise
@@ -177,7 +196,9 @@ def _root(
 
     --plain, --json and --debug work before or after a command's name.
     """
-    FLAGS.plain, FLAGS.json, FLAGS.debug = plain, as_json, debug
+    # --plain and --debug were taken out of the arguments already (take_flags): listed
+    # here for the help
+    FLAGS.json = FLAGS.json or as_json
     if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
         from .welcome import welcome
 
@@ -201,11 +222,13 @@ def _panels_and_help(app: typer.Typer) -> None:
             _panels_and_help(group.typer_instance)
 
 
-def make_app(only: str | None = None) -> typer.Typer:
+def make_app(only: str | None = None, *, completion: bool = True) -> typer.Typer:
     """The command tree: all commands, just ``only``, or none (``only=""``: the welcome).
 
     typer builds every command's parameters on each run, so a one-command tree starts
-    measurably faster.
+    measurably faster; for the same reason ``completion=False`` leaves out the
+    --install-completion and --show-completion options (about 0.5 ms), which only the
+    program's own help and their own use need.
     """
     new = typer.Typer(
         name=PROG,
@@ -213,7 +236,7 @@ def make_app(only: str | None = None) -> typer.Typer:
         # plain click help: rich-formatted help costs ~0.1 s of imports on every --help
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
-        add_completion=True,
+        add_completion=completion,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     new.callback(invoke_without_command=True)(_root)
@@ -252,9 +275,12 @@ def main() -> None:
     import os
 
     try:
-        only = None if os.environ.get("_MLOPS_PRIMER_COMPLETE") else _command_named(
-            sys.argv[1:])
-        make_app(only)(prog_name=PROG)
+        argv = sys.argv[1:]
+        completing = bool(os.environ.get(COMPLETE_VAR))  # the shell asks for completions
+        only = None if completing else _command_named(argv)
+        completion = completing or not only or any(
+            a.startswith(("--install-completion", "--show-completion")) for a in argv)
+        make_app(only, completion=completion)(prog_name=PROG, complete_var=COMPLETE_VAR)
     except SystemExit:
         raise
     except Exception as exc:  # a bug: say so briefly, keep the traceback for --debug

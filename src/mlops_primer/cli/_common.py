@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import inspect
 import os
 import re
 import sys
@@ -83,8 +82,27 @@ class Flags:
     debug: bool = False
 
 
-#: reset by the root callback at the start of every run (tests run many in one process)
+#: reset at the start of every run (tests run many in one process)
 FLAGS = Flags()
+
+#: taken out of the arguments wherever they stand (before ``--``), so every command
+#: accepts them after its name without each declaring them (typer would build two more
+#: parameters for each of ~20 commands on every run: ~4 ms on --help)
+EVERYWHERE = {"--plain": "plain", "--debug": "debug"}
+
+
+def take_flags(args: Sequence[str]) -> list[str]:
+    """``args`` without --plain and --debug, which set ``FLAGS`` for this run."""
+    FLAGS.plain = FLAGS.json = FLAGS.debug = False
+    rest: list[str] = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return rest + list(args[i:])
+        if arg in EVERYWHERE:
+            setattr(FLAGS, EVERYWHERE[arg], True)
+        else:
+            rest.append(arg)
+    return rest
 
 
 # -- naming a command the way the learner runs it ---------------------------------------
@@ -192,28 +210,22 @@ def fail(exc: PrimerError) -> NoReturn:
     raise typer.Exit(int(exc.exit_code))
 
 
-#: added to every command by ``handled`` unless the command declares them itself
-_EVERYWHERE = {"plain": (Plain, "plain"), "debug": (Debug, "debug")}
-
-
 def handled(func: F) -> F:
     """Run a command; a PrimerError or Ctrl-C becomes one line and an exit code.
 
-    It also gives the command ``--plain`` and ``--debug`` (so they work after the
-    command's name as well as before it), and hands a command that declares ``plain``
-    or ``as_json`` the flag's value from either place.
+    A command that declares ``plain`` or ``as_json`` gets the flag's value from either
+    place it may be written: its own option, or before or after the command's name
+    (``FLAGS``, see ``take_flags``).
     """
-    sig = inspect.signature(func)
-    added = [name for name in _EVERYWHERE if name not in sig.parameters]
+    code = func.__code__
+    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    wants_plain, wants_json = "plain" in names, "as_json" in names
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        for name in added:
-            if kwargs.pop(name, False):
-                setattr(FLAGS, _EVERYWHERE[name][1], True)
-        if "plain" in sig.parameters:
+        if wants_plain:
             kwargs["plain"] = FLAGS.plain = bool(kwargs.get("plain")) or FLAGS.plain
-        if "as_json" in sig.parameters:
+        if wants_json:
             kwargs["as_json"] = FLAGS.json = bool(kwargs.get("as_json")) or FLAGS.json
         try:
             return func(*args, **kwargs)
@@ -227,13 +239,6 @@ def handled(func: F) -> F:
             err_console().print("\nInterrupted.", style="yellow", markup=False)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
 
-    # typer reads the options from the signature and the annotations
-    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=False,
-                               annotation=_EVERYWHERE[name][0]) for name in added]
-    wrapper.__signature__ = sig.replace(  # type: ignore[attr-defined]
-        parameters=[*sig.parameters.values(), *extra])
-    wrapper.__annotations__ = {**func.__annotations__,
-                               **{name: _EVERYWHERE[name][0] for name in added}}
     return wrapper  # type: ignore[return-value]
 
 
