@@ -329,10 +329,7 @@ def test_notes_bad_path_asks_again_at_a_terminal(home: Path, tmp_path: Path) -> 
     assert (tmp_path / "n.md").is_file()
 
 
-def test_learn_saves_notes_into_the_notes_folder(home: Path) -> None:
-    from mlops_primer.cli.learn import _walkthrough
-
-    assert _walkthrough().__mro__[1].__name__ == "Walkthrough"
+def test_learn_makes_the_notes_folder_its_notes_go_to(home: Path) -> None:
     child = spawn_cli(home, "learn", "--plain")
     child.expect("Lesson number")
     child.sendline("q")
@@ -431,3 +428,9 @@ def test_pty_help_fits_80_columns(home: Path) -> None:
                           encoding="utf-8", dimensions=(24, 80), timeout=20)
     out = finish(child)
     assert all(len(line.rstrip("\r")) <= 80 for line in out.splitlines())
+
+
+def test_a_group_named_alone_shows_its_help(cli) -> None:
+    result = invoke(cli, "cache")
+    assert "Commands:" in result.output and "  list " in result.output
+    assert "error:" not in result.output

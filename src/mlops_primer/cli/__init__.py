@@ -149,11 +149,16 @@ class HelpGroup(_Help, TyperGroup):
              **kwargs: Any) -> Any:
         """Run: --plain and --debug are taken wherever they stand; a usage error is one
         line (what is wrong, where the help is), not click's usage block."""
-        from typer._click.exceptions import ClickException, UsageError
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
         args = take_flags(sys.argv[1:] if args is None else args)
         try:
             rv = super().main(args, *rest, standalone_mode=False, **kwargs)
+        except NoArgsIsHelpError as exc:  # a group named alone (`cache`): its help
+            if not standalone_mode:
+                raise
+            exc.show()
+            sys.exit(exc.exit_code)
         except UsageError as exc:
             if not standalone_mode:
                 raise

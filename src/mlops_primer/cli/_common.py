@@ -36,8 +36,8 @@ Model = Annotated[str | None, typer.Option("--model", metavar="MODEL", help="Mod
                                           show_default=False)]
 BaseUrl = Annotated[
     str | None,
-    typer.Option(
-            "--base-url", metavar="URL", help="OpenAI-compatible server URL, e.g. http://localhost:11434/v1.",
+    typer.Option("--base-url", metavar="URL",
+                 help="OpenAI-compatible server URL, e.g. http://localhost:11434/v1.",
                  show_default=False),
 ]
 Timeout = Annotated[

@@ -92,11 +92,11 @@ def _walkthrough():  # noqa: ANN202 - the class, imported only for the interacti
     """The interactive flow, its lines naming commands the way the learner runs them."""
     from ..walkthrough import Walkthrough
 
-    class Course(Walkthrough):
+    class NamedWalkthrough(Walkthrough):
         def say(self, text: str, style: str | None = None) -> None:
             super().say(as_run(text), style)
 
-    return Course
+    return NamedWalkthrough
 
 
 class _Collect:
