@@ -199,7 +199,8 @@ def _root(
     """An interactive command-line course that teaches MLOps to beginners, with an LLM as
     tutor (or the offline answer pack that ships with it). Start with: learn.
 
-    --plain, --json and --debug work before or after a command's name.
+    --plain and --debug work before or after any command's name; so does --json, on the
+    commands that print data.
     """
     # --plain and --debug were taken out of the arguments already (take_flags): listed
     # here for the help
