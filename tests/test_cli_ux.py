@@ -329,14 +329,6 @@ def test_notes_bad_path_asks_again_at_a_terminal(home: Path, tmp_path: Path) -> 
     assert (tmp_path / "n.md").is_file()
 
 
-def test_learn_makes_the_notes_folder_its_notes_go_to(home: Path) -> None:
-    child = spawn_cli(home, "learn", "--plain")
-    child.expect("Lesson number")
-    child.sendline("q")
-    finish(child)
-    assert (home / "notes").is_dir()
-
-
 # -- cache list, empty ---------------------------------------------------------------
 
 

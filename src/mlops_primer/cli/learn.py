@@ -1,6 +1,5 @@
 """`learn`: the course, interactively or one lesson with no questions asked."""
 
-import contextlib
 import sys
 from typing import Annotated
 
@@ -71,13 +70,8 @@ def learn(
                 raise typer.BadParameter("--no-input needs a LESSON", param_hint="LESSON")
             _one_shot(tutor, start, theme, console, as_json=as_json)
             return
-        from ..notes import notes_folder
-
-        notes = notes_folder()  # where "save study notes" writes, as `notes` does
-        with contextlib.suppress(OSError):  # if it cannot be made, saving says why
-            notes.mkdir(parents=True, exist_ok=True)
         try:
-            _walkthrough()(tutor, console, notes_dir=notes).run(start, theme)
+            _walkthrough()(tutor, console).run(start, theme)
         except (KeyboardInterrupt, Interrupted) as exc:
             where = f" {start.id}" if start else ""
             msg = exc.one_line() if isinstance(exc, Interrupted) else (
