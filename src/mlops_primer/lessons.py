@@ -281,6 +281,29 @@ def _semantic_issues(lesson: Lesson) -> list[tuple[tuple[str | int, ...], str, s
     return out
 
 
+def answer_is_longest(q: QuizQuestion) -> bool:
+    """True when the right choice is strictly the longest (by characters): a cue to guess by."""
+    others = [len(c) for c in q.choices if c != q.answer]
+    return bool(others) and len(q.answer) > max(others)
+
+
+def lesson_warnings(lesson: Lesson) -> list[Problem]:
+    """Things that are allowed but hurt learners: a quiz that can be passed by length alone."""
+    assert lesson.path is not None
+    quiz = lesson.quiz
+    longest = sum(answer_is_longest(q) for q in quiz)
+    if not quiz or 2 * longest <= len(quiz):
+        return []
+    return [
+        Problem(
+            lesson.path,
+            f"warning: quiz: the right choice is the longest in {longest} of {len(quiz)} "
+            "questions; make the choices alike in length",
+            line=line_of(lesson.path, ("quiz",)),
+        )
+    ]
+
+
 def load_lesson(path: Path) -> Lesson:
     """Load one lesson file, raising LessonError with its first problem."""
     lesson, problems = lesson_problems(path, read_yaml(path))
