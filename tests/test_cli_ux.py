@@ -212,7 +212,7 @@ def test_json_data_of_the_new_commands(cli) -> None:
     assert notes[0]["lesson"] == "drift" and notes[0]["markdown"].startswith("# Study notes")
     assert json.loads(invoke(cli, "pack", "check", "--json").stdout)["problems"] == []
     valid = json.loads(invoke(cli, "validate", "--json").stdout)
-    assert valid["ok"] is True and len(valid["files"]) == 5
+    assert valid["ok"] is True and len(valid["files"]) == 5 and "warnings" in valid
 
 
 def test_validate_json_reports_problems(cli, tmp_path: Path) -> None:

@@ -111,9 +111,9 @@ def prompt(
 @handled
 def validate(
     paths: Annotated[list[Path] | None, typer.Argument(
-            metavar="PATH...", help="Lesson files or course "
-                                                          "folders (default: the active course).",
-                                                          show_default=False)] = None,
+            metavar="PATH...",
+            help="Lesson files or course folders (default: the active course).",
+            show_default=False)] = None,
     lessons_dir: LessonsDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the files and problems as "
                                           "JSON.")] = False,
@@ -128,9 +128,12 @@ def validate(
     targets = list(paths or [lessons_dir.expanduser() if lessons_dir else builtin_lessons_dir()])
     report = run(targets)
     if as_json:
+        def rows(found: list) -> list[dict]:
+            return [{"file": str(p.file), "line": p.line, "field": p.field,
+                     "message": p.message} for p in found]
+
         write_json({"ok": report.ok, "files": [str(f) for f in report.files],
-                    "problems": [{"file": str(p.file), "line": p.line, "field": p.field,
-                                  "message": p.message} for p in report.problems]})
+                    "problems": rows(report.problems), "warnings": rows(report.warnings)})
         if not report.ok:
             raise typer.Exit(1)
         return
