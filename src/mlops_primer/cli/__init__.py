@@ -43,6 +43,7 @@ COMMANDS = {
     "cache": ("cache", PROGRESS),
     "config": ("llm", LLM), "doctor": ("llm", LLM),
     "validate": ("course", AUTHORS), "pack": ("pack", AUTHORS),
+    "lab": ("lab", LEARN),
 }
 
 #: examples for each command's help, by command path, as typed after the program's name
@@ -70,6 +71,14 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "pack check": ("pack check", "pack check --lessons-dir my-course/"),
     "pack stamp": ("pack stamp drift",),
     "pack build": ("pack build --model gpt-4o-mini -o class.jsonl",),
+    "lab": ("lab list", "lab start drift"),
+    "lab list": ("lab list",),
+    "lab start": ("lab start drift",),
+    "lab check": ("lab check drift",),
+    "lab hint": ("lab hint drift",),
+    "lab solution": ("lab solution drift",),
+    "lab reset": ("lab reset drift",),
+    "lab verify": ("lab verify --lessons-dir my-course/",),
 }
 
 #: the variable the shell sets to ask for completions (typer's protocol)

@@ -8,7 +8,9 @@ import typer
 from ..errors import Interrupted, LLMError, NoAnswerError
 from ._common import (
     BaseUrl,
+    Context,
     LessonsDir,
+    MaxTokens,
     Model,
     Timeout,
     as_run,
@@ -16,6 +18,7 @@ from ._common import (
     complete_lesson,
     complete_theme,
     course,
+    err_console,
     handled,
     out_console,
     settings,
@@ -44,6 +47,8 @@ def learn(
     model: Model = None,
     base_url: BaseUrl = None,
     timeout: Timeout = None,
+    max_tokens: MaxTokens = None,
+    context: Context = None,
     lessons_dir: LessonsDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="With --no-input: the answer and "
                                           "where it came from, as JSON.")] = False,
@@ -59,7 +64,7 @@ def learn(
     start = c.get(lesson) if lesson else None
     if start is not None and theme is not None:
         start.theme(theme)  # a bad theme fails now, before anything else happens
-    s = settings(model, base_url, timeout)
+    s = settings(model, base_url, timeout, max_tokens=max_tokens, context=context)
     console = out_console(plain)
     with open_store() as store:
         if store.notice:
@@ -78,7 +83,10 @@ def learn(
                 f"stopped; your progress is saved - run `{command('learn' + where)}` to "
                 "continue"
             )
-            typer.echo(f"\n{as_run(msg)}", err=True)
+            from rich.text import Text
+
+            # wrapped at words to the terminal's width, not cut mid-word by the terminal
+            err_console().print(Text(f"\n{as_run(msg)}", style="yellow"))
             raise typer.Exit(130) from None
 
 
@@ -145,6 +153,10 @@ def _one_shot(tutor, lesson, theme_text, console, *, as_json: bool = False) -> N
     else:
         render_markdown(console, reply.text, plain=not console.is_terminal)
     typer.echo(f"({reply.label})", err=True)
+    if reply.truncated:
+        limit = f" of {tutor.settings.max_tokens} tokens" if reply.origin == "llm" else ""
+        typer.echo(f"note: the answer reached the length limit{limit} and stops there - ask "
+                   "again with --no-cache, or raise the limit with --max-tokens 3000", err=True)
     sys.stdout.flush()
 
 
