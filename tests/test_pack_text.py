@@ -2,7 +2,8 @@
 
 Markdown joins a paragraph's lines, but the terminal renderer keeps the breaks of a
 paragraph that looks like verse (``is_verse``), so hard-wrapped prose with a short line
-("used grams. Because") was drawn as a broken poem. Only the poems lesson may break lines.
+("used grams. Because") was drawn as a broken poem. Only a lesson whose form is poems
+(drift) may break lines, and there every stanza must read as verse to keep its breaks.
 """
 
 from __future__ import annotations
