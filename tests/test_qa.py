@@ -52,7 +52,9 @@ def test_superscript_digit_at_quiz_and_theme_prompts_is_just_a_wrong_answer(
 
 
 def test_notes_to_an_unwritable_path_is_one_line(tmp_path: Path) -> None:
-    for target in ("/proc/x", str(tmp_path), str(tmp_path / "missing" / "notes.md")):
+    (tmp_path / "a-file").write_text("x")  # (a folder as -o is written into: see test_cli_ux)
+    for target in ("/proc/x", str(tmp_path / "a-file" / "notes.md"),
+                   str(tmp_path / "missing" / "notes.md")):
         res = run("notes", "drift", "-o", target)
         no_bug_line(res.stderr)
         assert res.returncode == 1
@@ -105,7 +107,7 @@ def test_revisiting_a_done_lesson_and_quitting_keeps_its_quiz_results(
     child.sendline("quit")
     finish(child)
     env = {"MLOPS_PRIMER_HOME": str(home)}
-    before = run("notes", "drift", env=env).stdout
+    before = run("notes", "drift", "-o", "-", env=env).stdout
     assert "(right on the first try)" in before
 
     # open the finished lesson again from the menu, and quit at once
@@ -115,7 +117,7 @@ def test_revisiting_a_done_lesson_and_quitting_keeps_its_quiz_results(
     child.expect("Press Enter to choose")
     child.sendline("quit")
     finish(child)
-    assert run("notes", "drift", env=env).stdout == before
+    assert run("notes", "drift", "-o", "-", env=env).stdout == before
     drift = next(p for p in json.loads(run("progress", "--json", env=env).stdout)
                  if p["id"] == "drift")
     assert drift["done"] and drift["quiz_score"] == len(lesson.quiz)

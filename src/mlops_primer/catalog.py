@@ -15,6 +15,7 @@ This module imports neither the lesson records nor rich, typer or PyYAML.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -141,3 +142,18 @@ def write_cache(folder: Path, files: list[Path], entries: dict[str, dict[str, An
     except (OSError, TypeError, ValueError):
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
+
+
+def resume_id(lesson_ids: Sequence[str], progress: Mapping[str, Any]) -> str | None:
+    """Where `learn` picks up: the lesson left mid-way most recently, else the first
+    lesson not yet done (in ``lesson_ids``' order); None when the course is complete.
+
+    ``progress`` maps lesson ids to the store's ``Progress`` records. Pure, so that the
+    tutor and the welcome screen (which does not load the course) agree.
+    """
+    known = set(lesson_ids)
+    started = [p for p in progress.values() if not p.done and p.lesson_id in known]
+    if started:
+        return max(started, key=lambda p: (p.updated_at, p.lesson_id)).lesson_id
+    done = {k for k, p in progress.items() if p.done}
+    return next((i for i in lesson_ids if i not in done), None)

@@ -136,21 +136,27 @@ def _toml_load(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
 
 
+#: the numeric settings: type, lowest, highest, and how to say what a value must be
+NUMBERS: dict[str, tuple[type, float, float, str]] = {
+    "timeout": (float, 1.0, 600.0, "a number of seconds from 1 to 600, e.g. 30"),
+    "temperature": (float, 0.0, 2.0, "a number from 0 to 2, e.g. 0.7"),
+    "max_retries": (int, 0, 5, "a whole number from 0 to 5, e.g. 1"),
+}
+
+
 def _coerce(name: str, value: Any, source: str) -> Any:
     """Check and convert one value, naming its source in any error."""
     if value is None or value == "":
         return None if DEFAULTS[name] is None else DEFAULTS[name]
     try:
-        if name in ("timeout", "temperature"):
-            number = float(value)
-            low, high = (1.0, 600.0) if name == "timeout" else (0.0, 2.0)
+        if name in NUMBERS:
+            kind, low, high, what = NUMBERS[name]
+            try:  # float('abc') says "could not convert string to float": say what fits
+                number = kind(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"must be {what}") from None
             if not low <= number <= high:
-                raise ValueError(f"must be between {low:g} and {high:g}")
-            return number
-        if name == "max_retries":
-            number = int(value)
-            if not 0 <= number <= 5:
-                raise ValueError("must be between 0 and 5")
+                raise ValueError(f"must be {what}")
             return number
         if name in _INT_RANGES:
             number = int(value)

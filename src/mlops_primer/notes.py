@@ -2,8 +2,60 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+from pathlib import Path
+
+from .errors import PrimerError
 from .lessons import Lesson, prose
+from .paths import data_home
 from .store import Progress
+
+
+def notes_folder() -> Path:
+    """Where study notes go unless the learner names a place: ``notes/`` in the data
+    folder (beside the store), so they do not litter whatever folder the learner was in."""
+    return data_home() / "notes"
+
+
+def notes_file_name(lesson_id: str) -> str:
+    """The file name of one lesson's notes."""
+    return f"mlops-primer-notes-{lesson_id}.md"
+
+
+def write_notes(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` whole or not at all; the reason in words if it cannot.
+
+    A missing ``notes/`` folder of our own is created; a folder the learner named must
+    exist already (a typo should not create folders).
+    """
+    if path.parent == notes_folder():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a folder")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise PrimerError(f"cannot write {path}: {_why(exc, path)}",
+                          hint="name a file in a folder you can write to") from None
+    return path
+
+
+def _why(exc: OSError, path: Path) -> str:
+    if isinstance(exc, IsADirectoryError):
+        return "it is a folder"
+    if isinstance(exc, FileNotFoundError):
+        return f"there is no folder {path.parent}"
+    if isinstance(exc, PermissionError):
+        return "you may not write there"
+    if isinstance(exc, NotADirectoryError):
+        return f"{path.parent} is a file, not a folder"
+    return (exc.strerror or "the system refused").lower()
 
 
 def study_notes(lesson: Lesson, progress: Progress | None, answer: str | None,

@@ -387,17 +387,10 @@ class Tutor:
     def resume_point(self) -> Lesson | None:
         """Where `learn` picks up: the lesson left mid-way most recently, else the first
         lesson not yet done; None when the course is complete."""
-        progress = self.store.all_progress()
-        ids = {lesson.id: lesson for lesson in self.course.lessons}
-        started = [p for p in progress.values() if not p.done and p.lesson_id in ids]
-        if started:
-            latest = max(started, key=lambda p: (p.updated_at, p.lesson_id))
-            return ids[latest.lesson_id]
-        done = {k for k, p in progress.items() if p.done}
-        for lesson in self.course.lessons:
-            if lesson.id not in done:
-                return lesson
-        return None
+        from .catalog import resume_id
+
+        found = resume_id([x.id for x in self.course.lessons], self.store.all_progress())
+        return self.course.get(found) if found else None
 
 
 def grade(question: Any, choice: int) -> bool:

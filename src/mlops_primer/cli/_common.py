@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -25,19 +27,23 @@ LessonsDir = Annotated[
     typer.Option(
         "--lessons-dir",
         envvar="MLOPS_PRIMER_LESSONS",
+        metavar="FOLDER",
         help="Use the course in this folder instead of the shipped one.",
         show_default=False,
     ),
 ]
-Model = Annotated[str | None, typer.Option("--model", help="Model name.", show_default=False)]
+Model = Annotated[str | None, typer.Option("--model", metavar="MODEL", help="Model name.",
+                                          show_default=False)]
 BaseUrl = Annotated[
     str | None,
-    typer.Option("--base-url", help="OpenAI-compatible server URL, e.g. http://localhost:11434/v1.",
+    typer.Option("--base-url", metavar="URL",
+                 help="OpenAI-compatible server URL, e.g. http://localhost:11434/v1.",
                  show_default=False),
 ]
 Timeout = Annotated[
     float | None,
-    typer.Option("--timeout", help="Seconds to wait for the server (and each streamed part).",
+    typer.Option("--timeout", metavar="SECONDS",
+                 help="Seconds to wait for the server (and each streamed part).",
                  show_default=False),
 ]
 MaxTokens = Annotated[
@@ -51,6 +57,132 @@ Context = Annotated[
                  show_default=False),
 ]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+Plain = Annotated[bool, typer.Option("--plain", help="Plain text: no colour, no animation.")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON, for scripts.")]
+Debug = Annotated[bool, typer.Option("--debug", help="Show full tracebacks, for bug reports.")]
+
+
+# -- shell completion: thin hooks, the work is in ._complete, imported only to complete
+
+
+def complete_lesson(incomplete: str) -> list[tuple[str, str]]:
+    """Lesson ids for the shell (typer calls this only while completing)."""
+    from ._complete import lessons
+
+    return lessons(incomplete)
+
+
+def complete_theme(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Theme ids of the lesson typed so far, for the shell."""
+    from ._complete import themes
+
+    lesson = ctx.params.get("lesson")
+    return themes(lesson if isinstance(lesson, str) else None, incomplete)
+
+
+# -- the flags every command takes, before or after its name ----------------------------
+
+
+@dataclass
+class Flags:
+    """--plain, --json and --debug as given to this run, wherever they were written."""
+
+    plain: bool = False
+    json: bool = False
+    debug: bool = False
+
+
+#: reset at the start of every run (tests run many in one process)
+FLAGS = Flags()
+
+#: taken out of the arguments wherever they stand (before ``--``), so every command
+#: accepts them after its name without each declaring them (typer would build two more
+#: parameters for each of ~20 commands on every run: ~4 ms on --help)
+EVERYWHERE = {"--plain": "plain", "--debug": "debug"}
+
+
+def take_flags(args: Sequence[str]) -> list[str]:
+    """``args`` without --plain and --debug, which set ``FLAGS`` for this run."""
+    FLAGS.plain = FLAGS.json = FLAGS.debug = False
+    rest: list[str] = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return rest + list(args[i:])
+        if arg in EVERYWHERE:
+            setattr(FLAGS, EVERYWHERE[arg], True)
+        else:
+            rest.append(arg)
+    return rest
+
+
+# -- naming a command the way the learner runs it ---------------------------------------
+
+PROG = "mlops-primer"
+_SCRIPT_NAMES = (PROG, f"{PROG}.exe", f"{PROG}-script.py")
+
+
+def detect_invocation(argv0: str, orig_argv: Sequence[str], environ: Mapping[str, str],
+                      executable: str) -> str:
+    """The words that start this program the way this process was started.
+
+    ``uv run mlops-primer`` runs the venv's console script with ``UV`` (the uv binary)
+    and ``VIRTUAL_ENV`` (the project's venv) set: a learner who started it that way has
+    no ``mlops-primer`` on their PATH, so hints must say ``uv run mlops-primer``. The
+    script must lie in that venv, so an installed tool started from inside a ``uv run``
+    shell is still just ``mlops-primer``. ``python -m mlops_primer`` is named as such;
+    anything else (the tests' CliRunner, an embedding) gets the tool's name.
+    """
+    path = Path(argv0)
+    if path.name == "__main__.py" and path.parent.name == "mlops_primer":
+        python = Path(orig_argv[0]).name if orig_argv else ""
+        words, bindir = f"{python or 'python'} -m mlops_primer", Path(executable).parent
+    elif path.name in _SCRIPT_NAMES:
+        words, bindir = PROG, path.absolute().parent
+    else:
+        return PROG
+    venv = environ.get("VIRTUAL_ENV", "")
+    under_uv = bool(environ.get("UV") or environ.get("UV_RUN_RECURSION_DEPTH"))
+    if under_uv and venv and _same_dir(bindir, Path(venv, "Scripts" if os.name == "nt"
+                                                     else "bin")):
+        return f"uv run {words}"
+    return words
+
+
+def _same_dir(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+@functools.cache
+def invocation() -> str:
+    """How this process was started (see ``detect_invocation``), worked out once."""
+    return detect_invocation(sys.argv[0] if sys.argv else "",
+                             getattr(sys, "orig_argv", []), os.environ, sys.executable)
+
+
+def command(words: str = "") -> str:
+    """A command line the learner can type as it is: ``command("learn")`` gives
+    ``uv run mlops-primer learn`` under uv, ``mlops-primer learn`` for an installed tool.
+
+    Every message that names a command goes through here, or through ``as_run`` for
+    text from the core, which names commands in the tool's own words.
+    """
+    return f"{invocation()} {words}".strip()
+
+
+_NAMED = re.compile(r"`mlops-primer(?=[\s`])")
+
+
+def as_run(text: str) -> str:
+    """``text`` with each `` `mlops-primer ...` `` it quotes written as ``command`` would.
+
+    The core (lessons, tutor, llm) cannot know how it was started, so it quotes commands
+    as `` `mlops-primer learn` ``; the CLI passes its messages through here on the way out.
+    """
+    prog = invocation()
+    return text if prog == PROG else _NAMED.sub(lambda _: f"`{prog}", text)
 
 
 def confirm(question: str) -> bool:
@@ -64,28 +196,47 @@ def confirm(question: str) -> bool:
 
 def debug_enabled() -> bool:
     """True when tracebacks were asked for (--debug or MLOPS_PRIMER_DEBUG=1)."""
-    return os.environ.get("MLOPS_PRIMER_DEBUG", "") not in ("", "0")
+    return FLAGS.debug or os.environ.get("MLOPS_PRIMER_DEBUG", "") not in ("", "0")
 
 
 def err_console() -> Console:
     """Console for messages on stderr, plain when stderr is not a terminal."""
     from ..ui import make_console
 
-    return make_console(stderr=True)
+    return make_console(stderr=True, plain=FLAGS.plain)
+
+
+def error_line(text: str) -> None:
+    """One error line on stderr, commands in it named the way the learner runs them."""
+    from ..ui.safe import clean
+
+    err_console().print(f"error: {clean(as_run(text))}", markup=False, highlight=False,
+                        style="red", soft_wrap=True)
 
 
 def fail(exc: PrimerError) -> NoReturn:
     """Print the error's one line on stderr and exit with its code."""
-    err_console().print(f"error: {exc.one_line()}", markup=False, highlight=False,
-                        style="red", soft_wrap=True)
+    error_line(exc.one_line())
     raise typer.Exit(int(exc.exit_code))
 
 
 def handled(func: F) -> F:
-    """Run a command; a PrimerError or Ctrl-C becomes one line and an exit code."""
+    """Run a command; a PrimerError or Ctrl-C becomes one line and an exit code.
+
+    A command that declares ``plain`` or ``as_json`` gets the flag's value from either
+    place it may be written: its own option, or before or after the command's name
+    (``FLAGS``, see ``take_flags``).
+    """
+    code = func.__code__
+    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    wants_plain, wants_json = "plain" in names, "as_json" in names
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if wants_plain:
+            kwargs["plain"] = FLAGS.plain = bool(kwargs.get("plain")) or FLAGS.plain
+        if wants_json:
+            kwargs["as_json"] = FLAGS.json = bool(kwargs.get("as_json")) or FLAGS.json
         try:
             return func(*args, **kwargs)
         except PrimerError as exc:
@@ -124,14 +275,18 @@ def settings(model: str | None = None, base_url: str | None = None,
 
 
 def out_console(plain: bool = False) -> Console:
-    """Console for results on stdout."""
+    """Console for results on stdout (plain with --plain, wherever it was given)."""
     from ..ui import make_console
 
-    return make_console(plain=plain)
+    return make_console(plain=plain or FLAGS.plain)
+
+
+#: C1 controls, which json.dumps leaves raw with ensure_ascii=False (U+009B is a CSI)
+_C1 = {c: f"\\u{c:04x}" for c in range(0x80, 0xA0)}
 
 
 def write_json(data: Any) -> None:
-    """JSON on stdout, for scripts."""
+    """JSON on stdout, for scripts: no control character reaches the terminal raw."""
     import json
 
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False).translate(_C1) + "\n")

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from ..errors import PrimerError, StoreError
-from ._common import Yes, confirm, handled, out_console, write_json
+from ._common import Yes, command, confirm, course_folder, handled, out_console, write_json
 
 cache_app = typer.Typer(help="Look after the stored answers (replayed offline).",
                         no_args_is_help=True)
@@ -36,7 +36,7 @@ def cache_list(
         ])
         return
     if not answers:
-        typer.echo("No answers stored yet. `mlops-primer learn` adds them as you go.")
+        out_console().print(_empty_cache_text())  # wrapped at words, not mid-word
         return
     from rich.table import Table
 
@@ -49,9 +49,22 @@ def cache_list(
     out_console().print(table)
 
 
+def _empty_cache_text() -> str:
+    """Where offline answers come from when none are stored: the course pack."""
+    import os
+
+    env = os.environ.get("MLOPS_PRIMER_LESSONS")
+    pack = course_folder(Path(env) if env else None) / "pack"
+    return (f"No answers stored yet. Offline, `{command('learn')}` uses the ready-made "
+            f"answers that ship with the course (in {pack}); answers an LLM gives you are "
+            f"stored here as you go, and `{command('cache import FILE')}` adds a pack "
+            "from a teacher.")
+
+
 @cache_app.command("show")
 @handled
-def cache_show(answer_id: Annotated[int, typer.Argument(help="Answer id (see `cache list`).")],
+def cache_show(answer_id: Annotated[int, typer.Argument(metavar="ID",
+                                                          help="Answer id (see `cache list`).")],
                plain: Annotated[bool, typer.Option("--plain")] = False) -> None:
     """Show one stored answer."""
     from ..ui.stream import render_markdown
@@ -59,7 +72,8 @@ def cache_show(answer_id: Annotated[int, typer.Argument(help="Answer id (see `ca
     with _store() as store:
         a = store.get(answer_id) if abs(answer_id) < 2**63 else None  # SQLite's INTEGER
     if a is None:
-        raise StoreError(f"no answer with id {answer_id}", hint="see `mlops-primer cache list`")
+        raise StoreError(f"no answer with id {answer_id}",
+                         hint=f"see `{command('cache list')}`")
     console = out_console(plain)
     typer.echo(f"({a.lesson_id} x {a.theme_label}: {a.model}, {a.created_at[:10]})", err=True)
     render_markdown(console, a.answer, plain=plain)
@@ -82,6 +96,7 @@ def cache_clear(yes: Yes = False) -> None:
 
 
 @cache_app.command("path")
+@handled
 def cache_path() -> None:
     """Print where the store lives."""
     from ..paths import store_file
@@ -91,7 +106,8 @@ def cache_path() -> None:
 
 @cache_app.command("export")
 @handled
-def cache_export(file: Annotated[Path, typer.Argument(help="JSONL file to write.")]) -> None:
+def cache_export(file: Annotated[Path, typer.Argument(
+        metavar="FILE", help="JSONL file to write.")]) -> None:
     """Write every stored answer to a portable JSONL pack (prompts and answers; no secrets)."""
     import json
     import os
@@ -123,7 +139,8 @@ def cache_export(file: Annotated[Path, typer.Argument(help="JSONL file to write.
 
 @cache_app.command("import")
 @handled
-def cache_import(file: Annotated[Path, typer.Argument(help="JSONL pack to read.")]) -> None:
+def cache_import(file: Annotated[Path, typer.Argument(
+        metavar="FILE", help="JSONL pack to read.")]) -> None:
     """Import a JSONL pack; every record is checked before it is stored."""
     from ..pack import import_pack
 

@@ -6,7 +6,17 @@ from typing import Annotated
 import typer
 
 from ..resources import builtin_lessons_dir
-from ._common import LessonsDir, course, course_folder, handled, out_console, write_json
+from ._common import (
+    LessonsDir,
+    command,
+    complete_lesson,
+    complete_theme,
+    course,
+    course_folder,
+    handled,
+    out_console,
+    write_json,
+)
 
 lessons_app = typer.Typer(invoke_without_command=True)  # help: the callback's docstring
 
@@ -37,7 +47,7 @@ def lessons(
         return
     from ..ui.course_list import course_list
 
-    out_console().print(course_list(entries, progress))
+    out_console().print(course_list(entries, progress, prog=command()))
 
 
 def _progress_or_empty() -> dict:
@@ -60,7 +70,7 @@ def _progress_or_empty() -> dict:
 @lessons_app.command("schema")
 @handled
 def schema_cmd(
-    output: Annotated[Path | None, typer.Option("-o", "--output",
+    output: Annotated[Path | None, typer.Option("-o", "--output", metavar="FILE",
                                                    help="Write to this file.")] = None,
 ) -> None:
     """Print the JSON Schema of lesson files (for editors)."""
@@ -76,8 +86,11 @@ def schema_cmd(
 
 @handled
 def prompt(
-    lesson: Annotated[str, typer.Argument(help="Lesson id or number.")],
-    theme: Annotated[str | None, typer.Option("--theme", "-t", help="Suggested theme id, or "
+    lesson: Annotated[str, typer.Argument(metavar="LESSON", autocompletion=complete_lesson,
+            help="Lesson id or number.")],
+    theme: Annotated[str | None, typer.Option(
+            "--theme", "-t", metavar="THEME", autocompletion=complete_theme,
+            help="Suggested theme id, or "
                                                  "any world in your own words.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the messages as JSON.")] = False,
     lessons_dir: LessonsDir = None,
@@ -97,10 +110,13 @@ def prompt(
 
 @handled
 def validate(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Lesson files or course "
-                                                          "folders (default: the active course).",
-                                                          show_default=False)] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(
+            metavar="PATH...",
+            help="Lesson files or course folders (default: the active course).",
+            show_default=False)] = None,
     lessons_dir: LessonsDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the files and problems as "
+                                          "JSON.")] = False,
 ) -> None:
     """Check lesson files: schema, unique ids, templates, quiz answers.
 
@@ -111,6 +127,16 @@ def validate(
 
     targets = list(paths or [lessons_dir.expanduser() if lessons_dir else builtin_lessons_dir()])
     report = run(targets)
+    if as_json:
+        def rows(found: list) -> list[dict]:
+            return [{"file": str(p.file), "line": p.line, "field": p.field,
+                     "message": p.message} for p in found]
+
+        write_json({"ok": report.ok, "files": [str(f) for f in report.files],
+                    "problems": rows(report.problems), "warnings": rows(report.warnings)})
+        if not report.ok:
+            raise typer.Exit(1)
+        return
     for problem in report.problems:
         typer.echo(str(problem), err=True)
     for warning in report.warnings:  # after the problems; the exit status ignores them

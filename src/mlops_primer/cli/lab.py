@@ -5,7 +5,16 @@ from typing import Annotated
 
 import typer
 
-from ._common import LessonsDir, Yes, confirm, course, handled, out_console, write_json
+from ._common import (
+    LessonsDir,
+    Yes,
+    command,
+    confirm,
+    course,
+    handled,
+    out_console,
+    write_json,
+)
 
 lab_app = typer.Typer(
     help="Hands-on labs: build a small piece of MLOps in Python, and the tool checks it.",
@@ -38,8 +47,6 @@ def _state_word(state) -> str:  # noqa: ANN001
 @handled
 def lab_list(as_json: JsonOpt = False, lessons_dir: LessonsDir = None) -> None:
     """The labs, and where you are with each.
-
-    Example: mlops-primer lab list
     """
     from ..ui.safe import clean
 
@@ -60,7 +67,7 @@ def lab_list(as_json: JsonOpt = False, lessons_dir: LessonsDir = None) -> None:
         word = _state_word(s)
         typer.echo(f"{x.order:>3}. {marks[word]} {clean(x.lab.title)} ({x.lab.minutes} min) "
                    f"- {word}  [{x.id}]")
-    typer.echo("\nStart one with: mlops-primer lab start LESSON")
+    typer.echo(f"\nStart one with: {command('lab start LESSON')}")
 
 
 @lab_app.command("start")
@@ -74,8 +81,6 @@ def lab_start(
     lessons_dir: LessonsDir = None,
 ) -> None:
     """Make the lab's folder: the task, starter files and fresh data.
-
-    Example: mlops-primer lab start drift
     """
     store, labs = _labs(lessons_dir)
     with store:
@@ -89,7 +94,7 @@ def lab_start(
         path = labs.start(target.id, folder, overwrite=force)
     typer.echo(f"Lab ready in {path}")
     typer.echo(f"Read {path / 'TASK.md'}, edit {', '.join(target.lab.files)}, then run:")
-    typer.echo(f"  mlops-primer lab check {target.id}")
+    typer.echo(f"  {command('lab check ' + target.id)}")
 
 
 @lab_app.command("check")
@@ -97,8 +102,6 @@ def lab_start(
 def lab_check(lesson: LessonArg = None, folder: DirOpt = None, as_json: JsonOpt = False,
               lessons_dir: LessonsDir = None) -> None:
     """Run the checks on fresh data: one line per check. Exit 0 when all pass, 1 otherwise.
-
-    Example: mlops-primer lab check drift
     """
     from ..ui.safe import clean
 
@@ -124,7 +127,7 @@ def lab_check(lesson: LessonArg = None, folder: DirOpt = None, as_json: JsonOpt 
             typer.echo(f"\nAll {total} checks passed." + (" Lab done: it is in your progress."
                                                           if result.first_pass else ""))
         else:
-            typer.echo(f"\n{passed} of {total} checks passed. Stuck? mlops-primer lab hint "
+            typer.echo(f"\n{passed} of {total} checks passed. Stuck? {command('lab hint')} "
                        f"{result.lesson_id}" + ("  (or: lab solution)"
                                                 if result.solution_unlocked else ""))
     if not result.passed:
@@ -136,8 +139,6 @@ def lab_check(lesson: LessonArg = None, folder: DirOpt = None, as_json: JsonOpt 
 def lab_hint(lesson: LessonArg = None, folder: DirOpt = None,
              lessons_dir: LessonsDir = None) -> None:
     """The next hint (each one tells a little more).
-
-    Example: mlops-primer lab hint drift
     """
     from ..ui.safe import clean
 
@@ -156,7 +157,6 @@ def lab_solution(lesson: LessonArg = None, folder: DirOpt = None,
     """The reference solution, written beside your files (never over them).
 
     Opens after a pass, or after three checks that failed.
-    Example: mlops-primer lab solution drift
     """
     store, labs = _labs(lessons_dir)
     with store:
@@ -169,8 +169,6 @@ def lab_solution(lesson: LessonArg = None, folder: DirOpt = None,
 def lab_reset(lesson: LessonArg = None, folder: DirOpt = None, yes: Yes = False,
               lessons_dir: LessonsDir = None) -> None:
     """Back to the starter files; yours are kept aside in a kept-TIME folder.
-
-    Example: mlops-primer lab reset drift
     """
     store, labs = _labs(lessons_dir)
     with store:
@@ -192,8 +190,6 @@ def lab_verify(
     lessons_dir: LessonsDir = None,
 ) -> None:
     """For course authors: every starter fails its checks and every solution passes.
-
-    Example: mlops-primer lab verify --lessons-dir my-course
     """
     from ..labs import verify
 

@@ -13,19 +13,28 @@ from ._common import (
     MaxTokens,
     Model,
     Timeout,
+    as_run,
+    command,
+    complete_lesson,
+    complete_theme,
     course,
     err_console,
     handled,
     out_console,
     settings,
+    write_json,
 )
 
 
 @handled
 def learn(
-    lesson: Annotated[str | None, typer.Argument(help="Start with this lesson (id or "
+    lesson: Annotated[str | None, typer.Argument(
+            metavar="LESSON", autocompletion=complete_lesson,
+            help="Start with this lesson (id or "
                                                     "number).", show_default=False)] = None,
-    theme: Annotated[str | None, typer.Option("--theme", "-t", help="Theme id, or any world "
+    theme: Annotated[str | None, typer.Option(
+            "--theme", "-t", metavar="THEME", autocompletion=complete_theme,
+            help="Theme id, or any world "
                                                  "in your own words.")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Replay answers only; open no "
                                           "network connection.")] = False,
@@ -41,11 +50,16 @@ def learn(
     max_tokens: MaxTokens = None,
     context: Context = None,
     lessons_dir: LessonsDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="With --no-input: the answer and "
+                                          "where it came from, as JSON.")] = False,
 ) -> None:
     """Take the course: menu, lesson, metaphor world, answer, takeaways, quiz, notes."""
     from ..store import open_store
     from ..tutor import Tutor
 
+    if as_json and not no_input:
+        raise typer.BadParameter("--json goes with --no-input (one lesson, no questions)",
+                                 param_hint="--json")
     c = course(lessons_dir)
     start = c.get(lesson) if lesson else None
     if start is not None and theme is not None:
@@ -54,38 +68,59 @@ def learn(
     console = out_console(plain)
     with open_store() as store:
         if store.notice:
-            typer.echo(store.notice, err=True)
+            typer.echo(as_run(store.notice), err=True)
         tutor = Tutor(c, store, s, offline=offline, no_cache=no_cache)
         if no_input:
             if start is None:
                 raise typer.BadParameter("--no-input needs a LESSON", param_hint="LESSON")
-            _one_shot(tutor, start, theme, console)
+            _one_shot(tutor, start, theme, console, as_json=as_json)
             return
-        from ..walkthrough import Walkthrough
-
         try:
-            Walkthrough(tutor, console).run(start, theme)
+            _walkthrough()(tutor, console).run(start, theme)
         except (KeyboardInterrupt, Interrupted) as exc:
             where = f" {start.id}" if start else ""
             msg = exc.one_line() if isinstance(exc, Interrupted) else (
-                f"stopped; your progress is saved - run `mlops-primer learn{where}` to continue"
+                f"stopped; your progress is saved - run `{command('learn' + where)}` to "
+                "continue"
             )
             from rich.text import Text
 
             # wrapped at words to the terminal's width, not cut mid-word by the terminal
-            err_console().print(Text(f"\n{msg}", style="yellow"))
+            err_console().print(Text(f"\n{as_run(msg)}", style="yellow"))
             raise typer.Exit(130) from None
 
 
-def _one_shot(tutor, lesson, theme_text, console) -> None:  # noqa: ANN001 - internal
+def _walkthrough():  # noqa: ANN202 - the class, imported only for the interactive course
+    """The interactive flow, its lines naming commands the way the learner runs them."""
+    from ..walkthrough import Walkthrough
+
+    class NamedWalkthrough(Walkthrough):
+        def say(self, text: str, style: str | None = None) -> None:
+            super().say(as_run(text), style)
+
+    return NamedWalkthrough
+
+
+class _Collect:
+    """Stands in for the streaming view with --json: shows nothing while the answer comes
+    (the reply holds all of it)."""
+
+    def feed(self, text: str) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+def _one_shot(tutor, lesson, theme_text, console, *, as_json: bool = False) -> None:  # noqa: ANN001
     from ..tutor import ReplayAvailable
     from ..ui.stream import MarkdownStream, render_markdown
 
     theme = lesson.theme(theme_text) if theme_text is not None else lesson.default_theme
     notice = tutor.offline_notice()
     if notice:
-        typer.echo(notice, err=True)
-    view = MarkdownStream(console, plain=not console.is_terminal)
+        typer.echo(as_run(notice), err=True)
+    view = _Collect() if as_json else MarkdownStream(console, plain=not console.is_terminal)
     try:
         reply = tutor.answer(lesson, theme, view.feed)
     except KeyboardInterrupt:
@@ -108,6 +143,11 @@ def _one_shot(tutor, lesson, theme_text, console) -> None:  # noqa: ANN001 - int
     except (NoAnswerError, LLMError):
         view.abort()
         raise
+    if as_json:
+        write_json({"lesson": lesson.id, "theme": theme.label, "theme_id": theme.id,
+                    "origin": reply.origin, "label": reply.label, "model": reply.model,
+                    "answer_id": reply.answer_id, "answer": reply.text})
+        return
     if reply.origin == "llm":
         view.close()
     else:

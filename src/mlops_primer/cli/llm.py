@@ -9,9 +9,12 @@ from ..errors import PrimerError
 from ._common import (
     BaseUrl,
     Context,
+    Json,
     MaxTokens,
     Model,
     Timeout,
+    as_run,
+    command,
     handled,
     out_console,
     settings,
@@ -51,16 +54,19 @@ def config_show(
     console.print(f"\nconfig file: {config_file()}")
     console.print(f"store:       {store_file()}")
     if not s.configured:
-        console.print("\nNo LLM configured: `learn` replays the offline course pack. To ask an "
-                      "LLM, set OPENAI_API_KEY, or point --base-url at a local server.")
+        console.print(f"\nNo LLM configured: `{command('learn')}` replays the offline course "
+                      "pack. To ask an LLM, set OPENAI_API_KEY, or point --base-url at a local "
+                      "server.")
 
 
 @config_app.command("set")
 @handled
 def config_set(
-    key: Annotated[str, typer.Argument(help="model, base_url, api_key, timeout, max_retries, "
-                                       "temperature, max_tokens or context.")],
-    value: Annotated[str, typer.Argument(help="The value; empty ('') removes the setting.")],
+    key: Annotated[str, typer.Argument(
+            metavar="KEY", help="model, base_url, api_key, timeout, max_retries, "
+                                "temperature, max_tokens or context.")],
+    value: Annotated[str, typer.Argument(
+            metavar="VALUE", help="The value; empty ('') removes the setting.")],
 ) -> None:
     """Write one setting to the config file (created with mode 0600)."""
     from ..config import mask, set_value
@@ -72,7 +78,8 @@ def config_set(
 
 @handled
 def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = None,
-           max_tokens: MaxTokens = None, context: Context = None) -> None:
+           max_tokens: MaxTokens = None, context: Context = None,
+           as_json: Json = False) -> None:
     """Check the settings and reach the server; say what to do about each failure."""
     from dataclasses import replace
 
@@ -81,24 +88,33 @@ def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = Non
 
     console = out_console()
     failures = 0
+    checks: list[dict] = []  # for --json: every line, in order
 
     def line(ok: bool | None, text: str) -> None:
         """One finding: ok, FAIL (counted), or a note (None) that needs no fix."""
         nonlocal failures
         failures += 0 if ok or ok is None else 1
         mark = "note" if ok is None else ("ok  " if ok else "FAIL")
-        console.print(f"{mark}  {text}", markup=False, highlight=False)
+        checks.append({"ok": ok, "note": ok is None, "message": as_run(text)})
+        if not as_json:
+            console.print(f"{mark}  {as_run(text)}", markup=False, highlight=False)
+
+    def end(code: int) -> None:
+        if as_json:
+            write_json({"ok": code == 0, "checks": checks})
+        if code:
+            raise typer.Exit(code)
 
     try:
         s = settings(model, base_url, timeout, max_tokens=max_tokens, context=context)
     except PrimerError as exc:
         line(False, exc.one_line())
-        raise typer.Exit(1) from None
+        end(1)
     line(True, f"settings read (model {s.model}, server {s.host})")
     if not s.configured:
         line(False, "no LLM configured - set OPENAI_API_KEY, or --base-url for a local server "
              "(Ollama: http://localhost:11434/v1); the offline pack works without one")
-        raise typer.Exit(1)
+        end(1)
     if not s.api_key and not s.is_local:
         line(False, f"no API key for {s.host} - set OPENAI_API_KEY or `mlops-primer config set "
              "api_key KEY`")
@@ -124,7 +140,7 @@ def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = Non
             line(True, f"model '{s.model}' is available")
     except PrimerError as exc:
         line(False, exc.one_line())
-        raise typer.Exit(1) from None
+        end(1)
     if not models or s.model in models:
         _probe_answer(provider, line)
     found = provider.context_size()
@@ -140,8 +156,10 @@ def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = Non
         line(None, f"the server does not say its context window; follow-ups are fitted to "
              f"{s.context:,} tokens (`mlops-primer config set context N` if it differs)")
     if failures:
-        raise typer.Exit(1)
-    console.print("All good: `mlops-primer learn` will ask this LLM.")
+        end(1)
+    if not as_json:
+        console.print(as_run("All good: `mlops-primer learn` will ask this LLM."))
+    end(0)
 
 
 PROBE_TOKENS = 16

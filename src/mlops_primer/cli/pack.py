@@ -17,6 +17,7 @@ from ._common import (
     handled,
     out_console,
     settings,
+    write_json,
 )
 
 pack_app = typer.Typer(help="Offline answer packs: check the course's, or build one with an "
@@ -25,12 +26,23 @@ pack_app = typer.Typer(help="Offline answer packs: check the course's, or build 
 
 @pack_app.command("check")
 @handled
-def pack_check(lessons_dir: LessonsDir = None) -> None:
+def pack_check(
+    lessons_dir: LessonsDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the problems as JSON.")] = False,
+) -> None:
     """List missing and stale pack answers; exit 1 if there are any."""
     from ..pack import check
 
     c = course(lessons_dir)
     issues = check(c)
+    if as_json:
+        write_json({"ok": not issues, "folder": str(c.pack_dir),
+                    "expected": sum(len(x.themes) for x in c.lessons),
+                    "problems": [{"kind": i.kind, "file": str(i.path), "detail": i.detail}
+                                 for i in issues]})
+        if issues:
+            raise typer.Exit(1)
+        return
     for issue in issues:
         typer.echo(str(issue), err=True)
     total = sum(len(x.themes) for x in c.lessons)
@@ -44,7 +56,7 @@ def pack_check(lessons_dir: LessonsDir = None) -> None:
 @pack_app.command("stamp")
 @handled
 def pack_stamp(
-    lesson: Annotated[str | None, typer.Argument(help="Only this lesson.",
+    lesson: Annotated[str | None, typer.Argument(metavar="LESSON", help="Only this lesson.",
                                                  show_default=False)] = None,
     lessons_dir: LessonsDir = None,
 ) -> None:
@@ -63,9 +75,10 @@ def pack_stamp(
 @pack_app.command("build")
 @handled
 def pack_build(
-    output: Annotated[Path, typer.Option("-o", "--output", help="JSONL pack to write "
+    output: Annotated[Path, typer.Option(
+            "-o", "--output", metavar="FILE", help="JSONL pack to write "
                                          "(resumed if it exists).")],
-    concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=16,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=16, metavar="N",
                                              help="Requests at a time.")] = 2,
     model: Model = None,
     base_url: BaseUrl = None,

@@ -1,18 +1,30 @@
 """`progress` and `notes`: where you are, and what to take away."""
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ._common import LessonsDir, Yes, confirm, course, handled, out_console, write_json
+from ._common import (
+    LessonsDir,
+    Yes,
+    command,
+    complete_lesson,
+    confirm,
+    course,
+    handled,
+    out_console,
+    write_json,
+)
 
 
 @handled
 def progress(
     reset: Annotated[bool, typer.Option("--reset", help="Forget progress (all, or LESSON's). "
                                         "Answers are kept.")] = False,
-    lesson: Annotated[str | None, typer.Argument(help="With --reset: only this lesson.",
+    lesson: Annotated[str | None, typer.Argument(
+            metavar="LESSON", help="With --reset: only this lesson.",
                                                     show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     yes: Yes = False,
@@ -62,18 +74,54 @@ def progress(
 
 @handled
 def notes(
-    lesson: Annotated[str | None, typer.Argument(help="Lesson id or number (default: all "
-                                                    "lessons started).",
-                                                    show_default=False)] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this "
-                                                   "file instead of printing.")] = None,
+    lesson: Annotated[str | None, typer.Argument(
+            metavar="LESSON", autocompletion=complete_lesson,
+            help="Lesson id or number (default: all lessons started).",
+            show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option(
+            "-o", "--output", metavar="FILE",
+            help="Write to this file (or into this folder); - prints them.")] = None,
+    here: Annotated[bool, typer.Option("--here", help="Write into the current folder "
+                                       "instead of your notes folder.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the notes as JSON; write "
+                                          "nothing.")] = False,
     lessons_dir: LessonsDir = None,
 ) -> None:
-    """Study notes in Markdown: points, your answer, takeaways, quiz results, reading."""
+    """Study notes in Markdown: points, your answer, takeaways, quiz results, reading.
+
+    They are written to your notes folder (see the first line printed), one file per
+    lesson, unless you name a FILE or ask for --here.
+    """
+    from ..notes import notes_file_name, notes_folder
+
+    if here and output is not None:
+        raise typer.BadParameter("give --here or -o, not both", param_hint="--here")
+    c = course(lessons_dir)
+    parts = _notes(c, lesson)
+    if not parts:
+        typer.echo(f"No lesson started yet: run `{command('learn')}`, or name a lesson.",
+                   err=True)
+        raise typer.Exit(1)
+    if as_json:
+        write_json([{"lesson": x.id, "title": x.title, "markdown": text} for x, text in parts])
+        return
+    if output is not None and str(output) == "-":
+        typer.echo("\n\n---\n\n".join(text for _, text in parts), nl=False)
+        return
+    if output is not None and not output.expanduser().is_dir():
+        _write_asking(output.expanduser(), "\n\n---\n\n".join(text for _, text in parts),
+                      output.name)
+        return
+    folder = output.expanduser() if output is not None else Path.cwd() if here else notes_folder()
+    for x, text in parts:
+        _write_asking(folder / notes_file_name(x.id), text, notes_file_name(x.id))
+
+
+def _notes(c, lesson: str | None) -> list:  # noqa: ANN001
+    """(lesson, Markdown) for the lesson named, else for every lesson started."""
     from ..notes import study_notes
     from ..store import open_store
 
-    c = course(lessons_dir)
     chosen = [c.get(lesson)] if lesson else list(c.lessons)
     parts = []
     with open_store() as store:
@@ -89,22 +137,34 @@ def notes(
                     answer, label = stored.answer, f"{stored.model}, {stored.created_at[:10]}"
             if answer is None and p is not None and p.theme_label:
                 answer, label = _pack_answer(c, x, p)
-            parts.append(study_notes(x, p, answer, label))
-    if not parts:
-        typer.echo("No lesson started yet: run `mlops-primer learn`, or name a lesson.", err=True)
-        raise typer.Exit(1)
-    text = "\n\n---\n\n".join(parts)
-    if output:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            from ..errors import PrimerError
+            parts.append((x, study_notes(x, p, answer, label)))
+    return parts
 
-            raise PrimerError(f"cannot write {output}: {exc.strerror}",
-                              hint="name a file in a folder you can write to") from None
-        typer.echo(f"Notes written to {output}.")
-    else:
-        typer.echo(text, nl=False)
+
+def _write_asking(target: Path, text: str, name: str) -> None:
+    """Write the notes and say where; when that fails at a terminal, ask for another
+    file or folder (for a folder, the file is ``name`` in it; Enter gives up), else fail
+    with the reason."""
+    from ..errors import PrimerError
+    from ..notes import write_notes
+
+    while True:
+        try:
+            written = write_notes(target, text)
+        except PrimerError as exc:
+            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                raise
+            typer.echo(exc.message, err=True)
+            raw = typer.prompt("Another file or folder (Enter gives up)", default="",
+                               show_default=False, err=True).strip()
+            if not raw:
+                raise typer.Exit(1) from None
+            target = Path(raw).expanduser()
+            if target.is_dir():
+                target = target / name
+            continue
+        typer.echo(f"Notes written to {written}")
+        return
 
 
 def _pack_answer(c, lesson, p):  # noqa: ANN001, ANN202

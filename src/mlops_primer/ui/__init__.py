@@ -12,22 +12,30 @@ from rich.console import Console
 
 
 def make_console(*, plain: bool = False, stderr: bool = False) -> Console:
-    """A console for stdout (or stderr); plain when asked, when NO_COLOR is set, or when piped.
+    """A console for stdout (or stderr): plain text when asked or when piped; no colour
+    when ``NO_COLOR`` is set.
+
+    ``NO_COLOR`` (no-color.org) asks for no *colour*, not for less: Markdown is still laid
+    out (headings, lists, bold) with no colour codes, as rich's ``no_color`` does. Plain
+    text, with no control codes at all, is for ``--plain`` and for output that is not a
+    terminal.
 
     ``markup`` and ``emoji`` are off: lesson and LLM text is printed as it is, so
     ``[brackets]`` and ``:words:`` never turn into styles or pictures.
     """
     stream = sys.stderr if stderr else sys.stdout
-    no_color = bool(os.environ.get("NO_COLOR"))
-    if plain or no_color:
+    if plain:
         return Console(
             file=stream, markup=False, emoji=False, highlight=False, no_color=True,
             force_terminal=False, color_system=None, force_interactive=False,
             soft_wrap=not stream.isatty(),
         )
-    return Console(file=stream, markup=False, emoji=False, highlight=False)
+    no_color = os.environ.get("NO_COLOR", "") != ""  # set and not empty, per no-color.org
+    return Console(file=stream, markup=False, emoji=False, highlight=False,
+                   no_color=no_color or None)
 
 
 def is_plain(console: Console) -> bool:
-    """True when the console should get plain text with no control codes."""
-    return not console.is_terminal or console.no_color
+    """True when the console should get plain text with no control codes (``--plain`` or
+    not a terminal); a terminal with NO_COLOR still gets laid-out text, without colour."""
+    return not console.is_terminal

@@ -46,9 +46,11 @@ class Hanging:
             yield Segment.line()
 
 
-def course_list(entries: Sequence[Entry], progress: dict[str, Progress]) -> RenderableType:
+def course_list(entries: Sequence[Entry], progress: dict[str, Progress], *,
+                prog: str = "mlops-primer") -> RenderableType:
     """Each lesson: its number, a mark once done, title, minutes and quiz score; what it
-    covers; the id to type and the themes it suggests. Then how to start."""
+    covers; the id to type and the themes it suggests. Then how to start, with ``prog``
+    the words that start this program (``uv run mlops-primer`` under uv)."""
     done = sum(1 for e in entries if e.id in progress and progress[e.id].done)
     parts: list[RenderableType] = [
         Hanging("", Text.assemble(("mlops-primer: the course", "bold"),
@@ -71,15 +73,15 @@ def course_list(entries: Sequence[Entry], progress: dict[str, Progress]) -> Rend
                                                ("  themes: " + ", ".join(entry.themes),
                                                 "dim"))))
     parts.append(Text(""))
-    parts.append(Hanging("", Text(start_hint(entries), style="dim"), indent=0))
+    parts.append(Hanging("", Text(start_hint(entries, prog=prog), style="dim"), indent=0))
     return Group(*parts)
 
 
-def start_hint(entries: Sequence[Entry]) -> str:
+def start_hint(entries: Sequence[Entry], *, prog: str = "mlops-primer") -> str:
     """How to begin, with an example drawn from this course."""
-    hint = "Start with `mlops-primer learn`"
+    hint = f"Start with `{prog} learn`"
     if entries:
         last = entries[-1]
         theme = last.themes[1] if len(last.themes) > 1 else last.themes[0]
-        hint += f", or jump in: `mlops-primer learn {last.id} --theme {theme}`"
+        hint += f", or jump in: `{prog} learn {last.id} --theme {theme}`"
     return hint + "."
