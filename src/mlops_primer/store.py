@@ -78,7 +78,25 @@ def _m002_progress(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_answers, _m002_progress]
+def _m003_worlds_read(db: sqlite3.Connection) -> None:
+    """The metaphor worlds a learner has read an explanation in, per lesson (the world
+    menu marks them). Additive: older stores gain an empty table."""
+    db.execute(
+        """
+        CREATE TABLE worlds_read (
+            lesson_id TEXT NOT NULL,
+            theme_id TEXT NOT NULL,
+            theme_label TEXT,
+            read_at TEXT NOT NULL,
+            PRIMARY KEY (lesson_id, theme_id)
+        )
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _m001_answers, _m002_progress, _m003_worlds_read,
+]
 
 
 def now_iso() -> str:
@@ -439,13 +457,30 @@ class Store:
             ).fetchone()
             p.seconds_spent = int(row[0])
 
+    def mark_read(self, lesson_id: str, theme_id: str, theme_label: str) -> None:
+        """Remember that the learner read this lesson's explanation in this world."""
+        with self._write() as db:
+            db.execute(
+                """INSERT INTO worlds_read (lesson_id, theme_id, theme_label, read_at)
+                   VALUES (?, ?, ?, ?)
+                   ON CONFLICT (lesson_id, theme_id) DO UPDATE SET read_at = excluded.read_at""",
+                (lesson_id, theme_id, theme_label, now_iso()),
+            )
+
+    def worlds_read(self, lesson_id: str) -> set[str]:
+        """The ids of the worlds the learner has read this lesson in."""
+        rows = self._read("SELECT theme_id FROM worlds_read WHERE lesson_id = ?", (lesson_id,))
+        return {r["theme_id"] for r in rows}
+
     def reset_progress(self, lesson_id: str | None = None) -> int:
         """Forget progress in one lesson or all; answers are kept. Returns rows removed."""
         with self._write() as db:
             if lesson_id:
                 cur = db.execute("DELETE FROM progress WHERE lesson_id = ?", (lesson_id,))
+                db.execute("DELETE FROM worlds_read WHERE lesson_id = ?", (lesson_id,))
             else:
                 cur = db.execute("DELETE FROM progress")
+                db.execute("DELETE FROM worlds_read")
             return cur.rowcount
 
 
