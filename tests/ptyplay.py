@@ -152,7 +152,7 @@ class Terminal:
             if m:
                 current = int(m.group(1))
                 out[current] = m.group(2).strip()
-            elif current is not None and line.startswith("      ") and line.strip():
+            elif current is not None and re.match(r"^\s{3,}\S", line):
                 out[current] += " " + line.strip()
             else:
                 current = None

@@ -695,7 +695,7 @@ class Walkthrough:
                 self.say(f"Could not write {clean(str(target))}: {exc.strerror}", "red")
 
 
-_PAGE_HELP = ("Enter shows the next screen; b the one before; skip jumps to the end; "
+_PAGE_HELP = ("Enter shows the next screen; b the one before; skip goes on; "
               "g shows the glossary; q quits (your place is saved).")
 
 

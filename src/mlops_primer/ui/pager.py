@@ -242,4 +242,4 @@ class Pager:
             self.console.print(text, crop=False)
 
 
-_HELP = "Enter shows the next screen, b the one before, skip jumps to the end, q quits."
+_HELP = "Enter shows the next screen, b the one before, skip goes on to the next step, q quits."
