@@ -106,7 +106,7 @@ def paginate(console: Console, sections: Sequence[RenderableType], *, body: int,
             continue
         while len(lines) > room:
             cut = _cut_at(lines, room)
-            pages.append(Page(lines[:cut]))
+            pages.append(Page(_trim(lines[:cut])))
             lines = _trim(lines[cut:])
             room = body
         if lines:
