@@ -225,9 +225,9 @@ class Walkthrough:
             self.console.print(views.progress_table(self.tutor.course,
                                                     self.tutor.store.all_progress()))
             raise Quit()
-        names = ", ".join(f"{x.order}. {clean(x.title)}" for x in left)
-        self.say(f"Still to do ({len(left)} of {len(self.tutor.course.lessons)} lessons): "
-                 f"{names}", "bold")
+        numbers = ", ".join(str(x.order) for x in left)
+        self.say(f"\nStill to do ({len(left)} of {len(self.tutor.course.lessons)} lessons): "
+                 f"{'lesson' if len(left) == 1 else 'lessons'} {numbers}.", "bold")
         later = [x for x in left if x.order > lesson.order]
         if not later:  # what is left comes before this lesson: the menu shows it
             return self.choose_lesson()
@@ -300,7 +300,8 @@ class Walkthrough:
                         p.step = "theme"
                         continue
                     reply = self.show_answer(lesson, theme)
-                    if reply is None:
+                    if reply is None:  # nothing to show in that world: it is not kept
+                        theme, p.theme_id, p.theme_label = None, None, None
                         p.step = "theme"
                         continue
                     p.answer_id = reply.answer_id

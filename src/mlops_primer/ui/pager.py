@@ -168,8 +168,13 @@ class Pager:
                 self.console.print(header())
             if lead is not None:
                 self.console.print(lead)
-            for section in sections:
-                self.console.print(section)
+            for n, section in enumerate(sections):
+                if n:
+                    self.console.print()
+                if isinstance(section, Text):  # as it is: a pipe wraps nothing
+                    self.console.print(section)
+                else:  # rendered, without the padding that would trail each line
+                    self._print_lines(_trim(self.console.render_lines(section, pad=False)))
             while True:
                 word = self._reply(f"{last}{more} · b: back · q: quit", keys, help_text,
                                    actions, final=True, ask_line=ask_line)
@@ -239,6 +244,7 @@ class Pager:
             for segment in line:
                 if not segment.control:
                     text.append(segment.text, segment.style)
+            text.rstrip()
             self.console.print(text, crop=False)
 
 

@@ -109,7 +109,7 @@ def intro_sections(lesson: Lesson) -> list[RenderableType]:
     parts: list[RenderableType] = [
         Group(head, Text(""), Text("Why it matters", style="bold underline"), Text(""),
               Text(clean(prose(lesson.why_it_matters)))),
-        Group(Text("What this lesson explains", style="bold underline"), Text(""),
+        Group(Text("What this lesson explains", style="bold underline"),  # the list
               TutorMarkdown("\n".join(f"- {' '.join(clean(p).split())}"
                                       for p in lesson.points), hyperlinks=False)),
     ]
@@ -132,15 +132,6 @@ def bullets(items: Sequence[str], mark: str) -> Table:
 
 def _strip_md(text: str) -> str:
     return " ".join(text.replace("**", "").split())
-
-
-def numbered(options: Sequence[str], *, start: int = 1) -> Text:
-    """Numbered choices, one a line, readable by a screen reader."""
-    out = Text()
-    for i, option in enumerate(options, start=start):
-        out.append(f"  {i}. ", style="bold")
-        out.append(f"{option}\n")
-    return out
 
 
 def prompt_line(lesson: Lesson, theme: Theme, *, width: int = 80) -> Text:
@@ -262,7 +253,7 @@ def progress_table(course: Course, progress: dict[str, Progress]) -> Table:
             str(lesson.order),
             lesson.id,
             _status(p) or "not started",
-            Text(p.theme_label or "") if p else "",
+            Text(clean(p.theme_label or "")) if p else "",
             score_text(p),
             minutes(p.seconds_spent) if p else "",
             (p.updated_at[:16].replace("T", " ") if p else ""),
