@@ -140,7 +140,8 @@ class Walkthrough:
         self._step, self._sub = step, ""
         actions: dict[str, Callable[[], None]] = {}
         if self._glossary_available() and step != "glossary":
-            actions = {w: self.show_glossary for w in GLOSSARY_WORDS}
+            # the pager shows its page again after the glossary, with its place line
+            actions = {w: lambda: self.show_glossary(place=False) for w in GLOSSARY_WORDS}
         word = self.pager.show(sections, header=self._place, lead=lead, last=last, more=more,
                                keys=keys, help_text=help, actions=actions,
                                ask_line=ask_line)
@@ -153,8 +154,9 @@ class Walkthrough:
     def _glossary_available(self) -> bool:
         return self._lesson is not None and bool(self._lesson.glossary)
 
-    def show_glossary(self) -> None:
-        """The lesson's glossary, paced; back on the prompt the learner was at."""
+    def show_glossary(self, *, place: bool = True) -> None:
+        """The lesson's glossary, paced; back on the prompt the learner was at (under its
+        place line again, unless ``place`` is false)."""
         assert self._lesson is not None
         step, sub = self._step, self._sub
         try:
@@ -164,7 +166,8 @@ class Walkthrough:
             pass
         finally:
             self._step, self._sub = step, sub
-            self.show_place(step, sub)
+            if place:
+                self.show_place(step, sub)
 
     # -- the course ------------------------------------------------------------------------
 
