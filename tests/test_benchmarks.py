@@ -14,6 +14,7 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import lab_check  # noqa: E402
 import replay  # noqa: E402
 import startup  # noqa: E402
 import store_lookup  # noqa: E402
@@ -54,3 +55,8 @@ def test_stream_render_pieces_run() -> None:
     for cost in (stream_render.ours(toks, None), stream_render.ours(toks, 0),
                  stream_render.naive(toks[:60])):
         assert cost >= 0
+
+
+def test_lab_check_runs_on_a_reference_solution() -> None:
+    rows = lab_check.run(runs=1, lessons=["what-is-mlops"])
+    assert list(figures(rows)) == ["lab check on the reference solution: what-is-mlops"]

@@ -185,3 +185,19 @@ def test_python_m_version() -> None:
     result = run("--version")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("mlops-primer ")
+
+
+def test_prompt_drift_tells_the_llm_the_facts_the_quiz_tests(cli) -> None:
+    result = invoke(cli, "prompt", "drift", "--theme", "sailing")
+    assert result.exit_code == 0, result.output
+    text = flat(result.stdout)
+    assert "below 0.1 stable, 0.1-0.25 moderate shift, above 0.25 significant shift" in text
+    assert "Data drift (covariate shift): the distribution of the inputs, P(X), changes" in text
+    assert "Concept drift: P(Y|X) changes, so the same input now deserves a different" in text
+
+
+def test_prompt_versioning_names_the_five_things_to_record(cli) -> None:
+    result = invoke(cli, "prompt", "versioning")
+    assert result.exit_code == 0, result.output
+    assert ("the code version, the data version, the parameters, the environment (package "
+            "versions) and the random seeds") in flat(result.stdout)

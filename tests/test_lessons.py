@@ -481,3 +481,13 @@ def test_parsed_lesson_cache_is_used_and_invalidated(tmp_path: Path, home: Path)
     assert load_course(folder).get("drift").title == "Drift, changed"
     caches[0].write_text("{not json")  # a damaged cache only costs speed
     assert load_course(folder).get("drift").title == "Drift, changed"
+
+
+@pytest.mark.parametrize("lesson_id", SHIPPED_IDS)
+def test_shipped_lesson_names_the_facts_its_answer_must_cover(course: Course,
+                                                             lesson_id: str) -> None:
+    covers = course.get(lesson_id).prompt.covers
+    assert 4 <= len(covers) <= 7
+    for fact in covers:
+        assert fact.strip() == fact and fact
+        assert "{{" not in fact and "{%" not in fact  # data, never template source

@@ -78,7 +78,27 @@ def _m002_progress(db: sqlite3.Connection) -> None:
     )
 
 
-def _m003_worlds_read(db: sqlite3.Connection) -> None:
+def _m_labs(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE labs (
+            lesson_id TEXT PRIMARY KEY,
+            workspace TEXT NOT NULL,
+            seed INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'started',
+            checks INTEGER NOT NULL DEFAULT 0,
+            failures INTEGER NOT NULL DEFAULT 0,
+            hints INTEGER NOT NULL DEFAULT 0,
+            findings TEXT NOT NULL DEFAULT '[]',
+            started_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            passed_at TEXT
+        )
+        """
+    )
+
+
+def _m_worlds_read(db: sqlite3.Connection) -> None:
     """The metaphor worlds a learner has read an explanation in, per lesson (the world
     menu marks them). Additive: older stores gain an empty table."""
     db.execute(
@@ -95,7 +115,7 @@ def _m003_worlds_read(db: sqlite3.Connection) -> None:
 
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _m001_answers, _m002_progress, _m003_worlds_read,
+    _m001_answers, _m002_progress, _m_labs, _m_worlds_read,
 ]
 
 
@@ -159,6 +179,27 @@ class Progress:
     def done(self) -> bool:
         """True once the lesson was completed."""
         return self.completed_at is not None
+
+
+@dataclass(eq=False, repr=False)
+class LabState:
+    """A learner's lab: where its folder is, and how the checks went."""
+
+    lesson_id: str
+    workspace: str
+    seed: int
+    state: str = "started"  # 'started' or 'passed' (a pass stays a pass)
+    checks: int = 0  # `lab check` runs
+    failures: int = 0  # runs with a failed check
+    hints: int = 0  # hints shown
+    findings: list[dict[str, Any]] = field(default_factory=list)  # of the last run
+    started_at: str = ""
+    updated_at: str = ""
+    passed_at: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.passed_at is not None
 
 
 def content_hash(messages_hash: str, model: str, answer: str) -> str:
@@ -482,6 +523,45 @@ class Store:
                 cur = db.execute("DELETE FROM progress")
                 db.execute("DELETE FROM worlds_read")
             return cur.rowcount
+
+
+    # -- labs --------------------------------------------------------------------------
+
+    def lab(self, lesson_id: str) -> LabState | None:
+        """One lesson's lab, or None if never started."""
+        rows = self._read("SELECT * FROM labs WHERE lesson_id = ?", (lesson_id,))
+        return _lab(rows[0]) if rows else None
+
+    def all_labs(self) -> dict[str, LabState]:
+        """Every lab started, by lesson id."""
+        try:
+            rows = self._read("SELECT * FROM labs ORDER BY updated_at DESC")
+        except StoreError:
+            if self.readonly:  # a read-only look at a store made before labs existed
+                return {}
+            raise
+        return {r["lesson_id"]: _lab(r) for r in rows}
+
+    def save_lab(self, lab: LabState) -> None:
+        """Write one lab's state in a single transaction."""
+        stamp = now_iso()
+        lab.updated_at = stamp
+        lab.started_at = lab.started_at or stamp
+        with self._write() as db:
+            db.execute(
+                """INSERT OR REPLACE INTO labs (lesson_id, workspace, seed, state, checks,
+                       failures, hints, findings, started_at, updated_at, passed_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (lab.lesson_id, lab.workspace, lab.seed, lab.state, lab.checks, lab.failures,
+                 lab.hints, json.dumps(lab.findings), lab.started_at, lab.updated_at,
+                 lab.passed_at),
+            )
+
+
+def _lab(row: sqlite3.Row) -> LabState:
+    data = dict(row)
+    data["findings"] = json.loads(data["findings"] or "[]")
+    return LabState(**data)
 
 
 def _progress(row: sqlite3.Row) -> Progress:
