@@ -79,11 +79,14 @@ class Walkthrough:
             raise Quit() from None
         return raw.strip()
 
-    def ask(self, prompt: str, *, help: str = "", hint: str | None = None) -> str:
+    def ask(self, prompt: str, *, help: str = "", hint: str | None = None,
+            redraw: Callable[[], None] | None = None) -> str:
         """Read one answer; 'quit' raises Quit, 'back' raises Back.
 
         ``help``, ``?``, ``h`` and ``hint`` show ``hint`` when there is one (a quiz
         question), else ``help`` (what the prompt accepts); ``g`` shows the glossary.
+        ``redraw`` shows the screen again first (a quiz question with its choices), so
+        asking for help never pushes what it is about off the screen.
         """
         while True:
             raw = self._read(prompt)
@@ -93,6 +96,10 @@ class Walkthrough:
             if word in BACK_WORDS:
                 raise Back()
             if word in HELP_WORDS:
+                if redraw is not None:
+                    redraw()
+                elif self._lesson is not None:  # the screen moves on: keep the place in view
+                    self.show_place(self._step, self._sub)
                 if hint is not None:
                     self.say(f"Hint: {clean(prose(hint))}", "yellow")
                     self.hint_shown = True
@@ -612,10 +619,14 @@ class Walkthrough:
         while i < total:
             q = lesson.quiz[i]
             order = self.tutor.choice_order(lesson, i, attempt)
-            self.show_place("quiz", f"{i + 1}/{total}")
-            self.console.print(views.quiz_question(q, order, i + 1, total))
+
+            def draw(q: QuizQuestion = q, order: list[int] = order, i: int = i) -> None:
+                self.show_place("quiz", f"{i + 1}/{total}")
+                self.console.print(views.quiz_question(q, order, i + 1, total))
+
+            draw()
             try:
-                self._ask_question(q, i, p, order)
+                self._ask_question(q, i, p, order, draw)
             except Back:
                 if i == 0:
                     raise
@@ -630,12 +641,13 @@ class Walkthrough:
         p.quiz_score, p.quiz_total = right, total
         self.say(f"\nQuiz done: {right} of {total} right on the first try.", "bold green")
 
-    def _ask_question(self, q: QuizQuestion, i: int, p: Progress, order: list[int]) -> None:
+    def _ask_question(self, q: QuizQuestion, i: int, p: Progress, order: list[int],
+                      draw: Callable[[], None]) -> None:
         n = len(q.choices)
         tries = 0
         self.hint_shown = False
         while True:
-            raw = self.ask(f"Your answer (1-{n}, ?: hint):", hint=q.hint,
+            raw = self.ask(f"Your answer (1-{n}, ?: hint):", hint=q.hint, redraw=draw,
                            help=f"Type the number of your answer (1-{n}); skip shows the "
                            "answer; back goes to the question before; g: glossary.")
             if raw.lower() == "skip":

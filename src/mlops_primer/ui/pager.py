@@ -177,7 +177,7 @@ class Pager:
                     self._print_lines(_trim(self.console.render_lines(section, pad=False)))
             while True:
                 word = self._reply(f"{last}{more} · b: back · q: quit", keys, help_text,
-                                   actions, final=True, ask_line=ask_line)
+                                   actions, final=True, ask_line=ask_line, header=header)
                 if word is not None:
                     return word
         fit_width(self.console)
@@ -197,7 +197,8 @@ class Pager:
             count = f" ({i + 1}/{len(pages)})" if len(pages) > 1 else ""
             prompt = f"{last}{count}{more}" if final else f"Enter: more{count}"
             word = self._reply(f"{prompt} · b: back · q: quit", keys, help_text, actions,
-                               final=final, ask_line=ask_line if final else None)
+                               final=final, ask_line=ask_line if final else None,
+                               header=header)
             if word is None:  # an action ran: show this page again
                 continue
             if word == "back":
@@ -213,7 +214,8 @@ class Pager:
 
     def _reply(self, prompt: str, keys: frozenset[str], help_text: str,
                actions: Mapping[str, Callable[[], None]], *, final: bool,
-               ask_line: str | None = None) -> str | None:
+               ask_line: str | None = None,
+               header: Callable[[], RenderableType] | None = None) -> str | None:
         """The learner's reply to a page's prompt; None after running an action."""
         while True:
             if ask_line is not None:
@@ -225,6 +227,8 @@ class Pager:
             if word in QUIT_WORDS:
                 return "quit"
             if word in HELP_WORDS:
+                if header is not None:  # the page moves up: keep the place in view
+                    self.console.print(header())
                 self.console.print(Text(help_text or _HELP, style="dim"))
                 continue
             if word in actions:
