@@ -3,13 +3,17 @@
 It can misbehave on demand (``server.fault``), so tests exercise the real client, the
 real sockets and the real SSE parsing:
 
-- ``"401"``, ``"404"``, ``"500"``: that HTTP error with an OpenAI-style JSON body;
+- ``"400"``, ``"401"``, ``"404"``, ``"500"``: that HTTP error with an OpenAI-style JSON body;
 - ``"429"``: rate limited, with ``Retry-After: 1``;
 - ``"drop"``: a few chunks, then the connection is closed mid-stream;
 - ``"malformed"``: a chunk, then a data line that is not JSON;
 - ``"no_finish"``: every chunk and ``[DONE]``, but no finish reason;
 - ``"stall"``: a few chunks, then silence for ``stall_seconds``;
 - ``"slow"``: wait ``slow_seconds`` before answering at all.
+
+``stream_model`` is the model name the chunks report (default: the one asked for), and
+``error_text`` replaces the message of every HTTP error, so a test can make the server
+send hostile names and messages.
 
 Every request is recorded in ``server.requests`` (path, headers, JSON body).
 """
@@ -49,6 +53,8 @@ class FakeOpenAI:
     chunk_delay: float = 0.0
     stall_seconds: float = 5.0
     slow_seconds: float = 5.0
+    stream_model: str | None = None
+    error_text: str | None = None
     requests: list[Recorded] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     port: int = 0
@@ -105,12 +111,15 @@ class FakeOpenAI:
 
             def _error(self, code: int, message: str, kind: str,
                        headers: dict[str, str] | None = None) -> None:
-                self._json(code, {"error": {"message": message, "type": kind, "code": None}},
+                text = owner.error_text if owner.error_text is not None else message
+                self._json(code, {"error": {"message": text, "type": kind, "code": None}},
                            headers)
 
             def do_GET(self) -> None:  # noqa: N802
                 self._record(None)
-                fault = owner.fault if owner.fault in ("401", "500") else None
+                fault = owner.fault if owner.fault in ("400", "401", "500") else None
+                if fault == "400":
+                    return self._error(400, "Bad request", "invalid_request_error")
                 if fault == "401":
                     return self._error(401, "Incorrect API key provided", "invalid_request_error")
                 if fault == "500":
@@ -132,6 +141,8 @@ class FakeOpenAI:
                 if not self.path.endswith("/chat/completions") or not isinstance(body, dict):
                     return self._error(404, "not found", "invalid_request_error")
                 fault = owner.take_fault()
+                if fault == "400":
+                    return self._error(400, "Bad request", "invalid_request_error")
                 if fault == "401":
                     return self._error(401, "Incorrect API key provided", "invalid_request_error")
                 if fault == "404" or body.get("model") not in owner.models:
@@ -165,7 +176,7 @@ class FakeOpenAI:
                 self.send_header("Cache-Control", "no-cache")
                 self.send_header("Connection", "close")
                 self.end_headers()
-                model = body["model"]
+                model = owner.stream_model or body["model"]
 
                 def chunk(content: str | None, finish: str | None = None) -> dict[str, Any]:
                     delta = {"content": content} if content is not None else {}

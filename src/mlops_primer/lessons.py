@@ -384,7 +384,8 @@ def load_course(folder: Path) -> Course:
     return Course(folder=folder, lessons=tuple(sorted(lessons, key=lambda x: x.order)))
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# every C0 control, DEL and C1 (U+009B is CSI to many terminals): a theme is echoed back
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def resolve_theme(lesson: Lesson, text: str) -> Theme:

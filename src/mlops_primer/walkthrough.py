@@ -21,6 +21,7 @@ from .prompts import as_text
 from .store import Progress, Timer, now_iso
 from .tutor import STEPS, ReplayAvailable, Reply, Tutor, grade
 from .ui import is_plain, views
+from .ui.safe import clean
 from .ui.stream import MarkdownStream, render_markdown
 
 COMMANDS = {"skip", "back", "quit", "q", "exit"}
@@ -60,7 +61,7 @@ class Walkthrough:
             self.console.print(Text(views.NUMBER_FOOTER if numbers else views.FOOTER,
                                     style="dim"))
         try:
-            raw = self._ask(f"{prompt} ").strip()
+            raw = self._ask(f"{clean(prompt)} ").strip()  # input() bypasses the console
         except EOFError:
             self.console.print()  # Ctrl-D leaves the cursor on the prompt's line
             raise Quit() from None

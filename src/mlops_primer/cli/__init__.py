@@ -88,8 +88,10 @@ def main() -> None:
     except Exception as exc:  # a bug: say so briefly, keep the traceback for --debug
         if os.environ.get("MLOPS_PRIMER_DEBUG", "") not in ("", "0"):
             raise
-        sys.stderr.write(
+        from ..ui.safe import clean  # the message may quote outside text
+
+        sys.stderr.write(clean(
             f"error: unexpected {type(exc).__name__}: {exc} - this is a bug; run again with "
-            "--debug and report the traceback\n"
-        )
+            "--debug and report the traceback"
+        ) + "\n")
         sys.exit(1)

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from ..resources import builtin_lessons_dir
-from ._common import LessonsDir, course, course_folder, handled, out_console, write_json
+from ._common import LessonsDir, course, course_folder, echo, handled, out_console, write_json
 
 lessons_app = typer.Typer(invoke_without_command=True)  # help: the callback's docstring
 
@@ -69,9 +69,9 @@ def schema_cmd(
     text = schema_text()
     if output:
         output.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {output}", err=True)
+        echo(f"wrote {output}", err=True)
     else:
-        typer.echo(text, nl=False)
+        echo(text, nl=False)
 
 
 @handled
@@ -92,7 +92,7 @@ def prompt(
     if as_json:
         write_json([m.as_dict() for m in messages])
     else:
-        typer.echo(prompts.as_text(messages))
+        echo(prompts.as_text(messages))
 
 
 @handled
@@ -108,12 +108,12 @@ def validate(
     targets = list(paths or [lessons_dir.expanduser() if lessons_dir else builtin_lessons_dir()])
     report = run(targets)
     for problem in report.problems:
-        typer.echo(str(problem), err=True)
+        echo(str(problem), err=True)
     n = len(report.files)
     if report.ok:
-        typer.echo(f"{n} lesson file(s) valid.")
+        echo(f"{n} lesson file(s) valid.")
         return
-    typer.echo(f"{len(report.problems)} problem(s) in {n} lesson file(s).", err=True)
+    echo(f"{len(report.problems)} problem(s) in {n} lesson file(s).", err=True)
     raise typer.Exit(1)
 
 

@@ -6,7 +6,17 @@ from typing import Annotated
 import typer
 
 from ..errors import Interrupted, LLMError, NoAnswerError
-from ._common import BaseUrl, LessonsDir, Model, Timeout, course, handled, out_console, settings
+from ._common import (
+    BaseUrl,
+    LessonsDir,
+    Model,
+    Timeout,
+    course,
+    echo,
+    handled,
+    out_console,
+    settings,
+)
 
 
 @handled
@@ -40,7 +50,7 @@ def learn(
     console = out_console(plain)
     with open_store() as store:
         if store.notice:
-            typer.echo(store.notice, err=True)
+            echo(store.notice, err=True)
         tutor = Tutor(c, store, s, offline=offline, no_cache=no_cache)
         if no_input:
             if start is None:
@@ -56,7 +66,7 @@ def learn(
             msg = exc.one_line() if isinstance(exc, Interrupted) else (
                 f"stopped; your progress is saved - run `mlops-primer learn{where}` to continue"
             )
-            typer.echo(f"\n{msg}", err=True)
+            echo(f"\n{msg}", err=True)
             raise typer.Exit(130) from None
 
 
@@ -67,7 +77,7 @@ def _one_shot(tutor, lesson, theme_text, console) -> None:  # noqa: ANN001 - int
     theme = lesson.theme(theme_text) if theme_text is not None else lesson.default_theme
     notice = tutor.offline_notice()
     if notice:
-        typer.echo(notice, err=True)
+        echo(notice, err=True)
     view = MarkdownStream(console, plain=not console.is_terminal)
     try:
         reply = tutor.answer(lesson, theme, view.feed)
@@ -95,7 +105,7 @@ def _one_shot(tutor, lesson, theme_text, console) -> None:  # noqa: ANN001 - int
         view.close()
     else:
         render_markdown(console, reply.text, plain=not console.is_terminal)
-    typer.echo(f"({reply.label})", err=True)
+    echo(f"({reply.label})", err=True)
     sys.stdout.flush()
 
 

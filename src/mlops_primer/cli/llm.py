@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from ..errors import PrimerError
-from ._common import BaseUrl, Model, Timeout, handled, out_console, settings, write_json
+from ._common import BaseUrl, Model, Timeout, echo, handled, out_console, settings, write_json
 
 config_app = typer.Typer(help="Show or change the LLM settings.", invoke_without_command=True)
 
@@ -56,7 +56,7 @@ def config_set(
 
     path = set_value(key, value)
     shown = mask(value) if key == "api_key" else value
-    typer.echo(f"{key} = {shown or '(removed)'} saved in {path}")
+    echo(f"{key} = {shown or '(removed)'} saved in {path}")
 
 
 @handled

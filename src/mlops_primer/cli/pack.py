@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from ._common import BaseUrl, LessonsDir, Model, Timeout, course, handled, out_console, settings
+from ._common import (
+    BaseUrl,
+    LessonsDir,
+    Model,
+    Timeout,
+    course,
+    echo,
+    handled,
+    out_console,
+    settings,
+)
 
 pack_app = typer.Typer(help="Offline answer packs: check the course's, or build one with an "
                        "LLM.", no_args_is_help=True)
@@ -22,13 +32,13 @@ def pack_check(lessons_dir: LessonsDir = None) -> None:
     c = course(lessons_dir)
     issues = check(c)
     for issue in issues:
-        typer.echo(str(issue), err=True)
+        echo(str(issue), err=True)
     total = sum(len(x.themes) for x in c.lessons)
     if issues:
-        typer.echo(f"{len(issues)} problem(s) in the pack of {c.folder} ({total} answers "
+        echo(f"{len(issues)} problem(s) in the pack of {c.folder} ({total} answers "
                    "expected).", err=True)
         raise typer.Exit(1)
-    typer.echo(f"The pack answers all {total} lesson x theme prompts; none missing or stale.")
+    echo(f"The pack answers all {total} lesson x theme prompts; none missing or stale.")
 
 
 @pack_app.command("stamp")
@@ -46,8 +56,8 @@ def pack_stamp(
         c.get(lesson)
     changed = stamp(c, lesson_id=lesson)
     for path in changed:
-        typer.echo(f"stamped {path}")
-    typer.echo(f"{len(changed)} answer(s) stamped.")
+        echo(f"stamped {path}")
+    echo(f"{len(changed)} answer(s) stamped.")
 
 
 @pack_app.command("build")
@@ -78,9 +88,9 @@ def pack_build(
     jobs, kept = build_jobs(c, output)
     console = out_console()
     if kept:
-        typer.echo(f"{kept} answer(s) already in {output}; kept.", err=True)
+        echo(f"{kept} answer(s) already in {output}; kept.", err=True)
     if not jobs:
-        typer.echo(f"Nothing to do: {output} is complete.")
+        echo(f"Nothing to do: {output} is complete.")
         return
     failed: list[str] = []
     written = 0
@@ -101,17 +111,17 @@ def pack_build(
                   created_at=now_iso(), on_done=done)
         except KeyboardInterrupt:
             bar.stop()
-            typer.echo(f"\nStopped: {written} answer(s) written to {output}; run the same "
+            echo(f"\nStopped: {written} answer(s) written to {output}; run the same "
                        "command again to finish it.", err=True)
             sys.stdout.flush()
             # requests already under way would hold the exit until they end (the pool's
             # threads are joined at exit); every written answer is already on disk
             os._exit(130)
     for line in failed:
-        typer.echo(f"failed: {line}", err=True)
+        echo(f"failed: {line}", err=True)
     missing = len(jobs) - written
     where = f"{written} answer(s) written to {output}" if written else "nothing written"
-    typer.echo(where + (f"; {missing} not answered (run again to retry them)" if missing
+    echo(where + (f"; {missing} not answered (run again to retry them)" if missing
                         else "."))
     if missing:
         raise typer.Exit(1)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import LessonsDir, Yes, confirm, course, handled, out_console, write_json
+from ._common import LessonsDir, Yes, confirm, course, echo, handled, out_console, write_json
 
 
 @handled
@@ -28,10 +28,10 @@ def progress(
             target = c.get(lesson).id if lesson else None
             what = f"your progress in '{target}'" if target else "all your progress"
             if not yes and not confirm(f"Forget {what}?"):
-                typer.echo("Nothing changed.")
+                echo("Nothing changed.")
                 raise typer.Exit(1)
             store.reset_progress(target)
-            typer.echo(f"Forgot {what}. Stored answers are kept.")
+            echo(f"Forgot {what}. Stored answers are kept.")
             return
         if lesson:
             raise typer.BadParameter("a LESSON goes with --reset", param_hint="LESSON")
@@ -87,9 +87,12 @@ def notes(
                 answer, label = _pack_answer(c, x, p)
             parts.append(study_notes(x, p, answer, label))
     if not parts:
-        typer.echo("No lesson started yet: run `mlops-primer learn`, or name a lesson.", err=True)
+        echo("No lesson started yet: run `mlops-primer learn`, or name a lesson.", err=True)
         raise typer.Exit(1)
-    text = "\n\n---\n\n".join(parts)
+    from ..ui.safe import clean
+
+    # cleaned for the file too: notes are read in a terminal (`cat`, a pager)
+    text = clean("\n\n---\n\n".join(parts))
     if output:
         try:
             output.write_text(text, encoding="utf-8")
@@ -98,9 +101,9 @@ def notes(
 
             raise PrimerError(f"cannot write {output}: {exc.strerror}",
                               hint="name a file in a folder you can write to") from None
-        typer.echo(f"Notes written to {output}.")
+        echo(f"Notes written to {output}.")
     else:
-        typer.echo(text, nl=False)
+        echo(text, nl=False)
 
 
 def _pack_answer(c, lesson, p):  # noqa: ANN001, ANN202
