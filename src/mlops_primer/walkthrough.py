@@ -419,8 +419,8 @@ class Walkthrough:
             if not target.is_absolute():
                 target = self.notes_dir / target
             try:
-                target.write_text(
-                    study_notes(lesson, p, answer, reply.label if reply else None),
+                target.write_text(  # cleaned: notes are read in a terminal
+                    clean(study_notes(lesson, p, answer, reply.label if reply else None)),
                     encoding="utf-8",
                 )
                 self.say(f"Notes saved to {target}", "green")
