@@ -25,12 +25,16 @@ DEFAULTS: dict[str, Any] = {
     "timeout": 30.0,
     "max_retries": 1,
     "temperature": 0.7,
+    "max_tokens": 1500,
+    "context": 4096,
 }
 ENV = {
     "model": "MLOPS_PRIMER_MODEL",
     "base_url": "OPENAI_BASE_URL",
     "api_key": "OPENAI_API_KEY",
     "timeout": "MLOPS_PRIMER_TIMEOUT",
+    "max_tokens": "MLOPS_PRIMER_MAX_TOKENS",
+    "context": "MLOPS_PRIMER_CONTEXT",
 }
 DESCRIPTIONS = {
     "model": "model name sent to the server",
@@ -39,7 +43,12 @@ DESCRIPTIONS = {
     "timeout": "seconds to wait for the server, and for each part of a streamed answer",
     "max_retries": "retries after a failed request (0-5)",
     "temperature": "sampling temperature (0-2)",
+    "max_tokens": "longest answer, in tokens (a lesson needs about 1000)",
+    "context": "the server's context size, in tokens (follow-ups are fitted to it)",
 }
+# whole-number settings and their bounds: an answer needs room (a 600-word lesson is about
+# 1,000 tokens), and no server has a context of over ten million tokens
+_INT_RANGES = {"max_tokens": (64, 1_000_000), "context": (512, 10_000_000)}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal"}
 
 
@@ -63,6 +72,8 @@ class Settings:
     max_retries: int
     temperature: float
     sources: dict[str, str]
+    max_tokens: int = 1500
+    context: int = 4096
 
     @property
     def host(self) -> str:
@@ -140,6 +151,12 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             number = int(value)
             if not 0 <= number <= 5:
                 raise ValueError("must be between 0 and 5")
+            return number
+        if name in _INT_RANGES:
+            number = int(value)
+            low_i, high_i = _INT_RANGES[name]
+            if not low_i <= number <= high_i:
+                raise ValueError(f"must be a whole number from {low_i} to {high_i:,}")
             return number
         text = str(value).strip()
         if name == "base_url":

@@ -10,6 +10,7 @@ import typer
 from ._common import (
     BaseUrl,
     LessonsDir,
+    MaxTokens,
     Model,
     Timeout,
     course,
@@ -70,6 +71,7 @@ def pack_build(
     model: Model = None,
     base_url: BaseUrl = None,
     timeout: Timeout = None,
+    max_tokens: MaxTokens = None,
     lessons_dir: LessonsDir = None,
 ) -> None:
     """Answer every lesson x suggested theme with an LLM, into a pack `cache import` reads."""
@@ -81,7 +83,7 @@ def pack_build(
     from ..store import now_iso
 
     c = course(lessons_dir)
-    s = settings(model, base_url, timeout)
+    s = settings(model, base_url, timeout, max_tokens=max_tokens)
     if not s.configured:
         raise ConfigError("pack build needs an LLM",
                           hint="set OPENAI_API_KEY, or --base-url for a local server")
@@ -107,8 +109,8 @@ def pack_build(
                 failed.append(f"{job.lesson.id} x {job.theme.id}: {exc.one_line()}")
 
         try:
-            build(jobs, output, lambda: OpenAIProvider(s), concurrency=concurrency,
-                  created_at=now_iso(), on_done=done)
+            result = build(jobs, output, lambda: OpenAIProvider(s), concurrency=concurrency,
+                           created_at=now_iso(), on_done=done)
         except KeyboardInterrupt:
             bar.stop()
             echo(f"\nStopped: {written} answer(s) written to {output}; run the same "
@@ -119,6 +121,14 @@ def pack_build(
             os._exit(130)
     for line in failed:
         echo(f"failed: {line}", err=True)
+    if result.one_at_a_time:
+        echo(f"{result.one_at_a_time} answer(s) were cut off while other requests were "
+                   f"in flight: {s.host} seems to answer one request at a time, so the build "
+                   "went on one at a time (next time: --concurrency 1).", err=True)
+    if result.length_retries:
+        echo(f"{result.length_retries} answer(s) reached the length limit of "
+                   f"{s.max_tokens} tokens and were asked again (cut-off answers are never "
+                   "written; --max-tokens raises the limit).", err=True)
     missing = len(jobs) - written
     where = f"{written} answer(s) written to {output}" if written else "nothing written"
     echo(where + (f"; {missing} not answered (run again to retry them)" if missing
