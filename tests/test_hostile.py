@@ -29,7 +29,7 @@ from mlops_primer.ui.safe import CleanWriter, clean
 #: each kind of sequence, with a word in its payload that must never be shown
 KINDS = {
     "csi-clear": "\x1b[2J\x1b[3J\x1b[H",
-    "cursor": "\x1b[10;10H\x1b[5A\x1b[3B\x1b[s\x1b[u",
+    "cursor": "\x1b[10;10H\x1b[3B\x1b[2C\x1b[s\x1b[u\x1b7\x1b8",
     "osc52": "\x1b]52;c;Y2xpcGJvYXJk\x07",  # writes "clipboard" to the clipboard
     "osc8": "\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\",
     "title": "\x1b]0;pwned-title\x07\x1b]2;pwned-title\x1b\\",
@@ -43,8 +43,9 @@ KINDS = {
 EVIL = "".join(f" ({name} {seq})" for name, seq in KINDS.items())
 PAYLOADS = ("Y2xpcGJvYXJk", "evil.example", "pwned-title", "pwned-c1", "dcs-c1")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# rich's own output on a terminal: SGR colours, and the live region's cursor moves
-RICH_OWN = re.compile(r"\x1b\[[0-9;]*m|\x1b\[\?25[lh]|\x1b\[2K|\x1b\[1A|\r")
+# our own output on a terminal: SGR colours, and the live region's cursor moves (up,
+# erase the line or the rest of the screen, hide and show the cursor)
+RICH_OWN = re.compile(r"\x1b\[[0-9;]*m|\x1b\[\?25[lh]|\x1b\[2K|\x1b\[J|\x1b\[\d*A|\r")
 
 
 def assert_plain(text: str) -> None:
