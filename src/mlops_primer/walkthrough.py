@@ -73,7 +73,7 @@ class Walkthrough:
         for line in lines[:-1]:
             self.console.print(Text(line))
         try:
-            raw = self._ask(f"{lines[-1]} ")
+            raw = self._ask(f"{clean(lines[-1])} ")  # input() bypasses the console
         except EOFError:
             self.console.print()  # Ctrl-D leaves the cursor on the prompt's line
             raise Quit() from None
@@ -732,8 +732,8 @@ class Walkthrough:
             if not target.is_absolute():
                 target = self.notes_dir / target
             try:
-                target.write_text(
-                    study_notes(lesson, p, answer, reply.label if reply else None),
+                target.write_text(  # cleaned: notes are read in a terminal
+                    clean(study_notes(lesson, p, answer, reply.label if reply else None)),
                     encoding="utf-8",
                 )
                 self.say(f"Notes saved to {clean(str(target))}", "green")

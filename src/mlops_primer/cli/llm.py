@@ -15,6 +15,7 @@ from ._common import (
     Timeout,
     as_run,
     command,
+    echo,
     handled,
     out_console,
     settings,
@@ -73,7 +74,7 @@ def config_set(
 
     path = set_value(key, value)
     shown = mask(value) if key == "api_key" else value
-    typer.echo(f"{key} = {shown or '(removed)'} saved in {path}")
+    echo(f"{key} = {shown or '(removed)'} saved in {path}")
 
 
 @handled

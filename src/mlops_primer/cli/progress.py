@@ -13,6 +13,7 @@ from ._common import (
     complete_lesson,
     confirm,
     course,
+    echo,
     handled,
     out_console,
     write_json,
@@ -40,10 +41,10 @@ def progress(
             target = c.get(lesson).id if lesson else None
             what = f"your progress in '{target}'" if target else "all your progress"
             if not yes and not confirm(f"Forget {what}?"):
-                typer.echo("Nothing changed.")
+                echo("Nothing changed.")
                 raise typer.Exit(1)
             store.reset_progress(target)
-            typer.echo(f"Forgot {what}. Stored answers are kept.")
+            echo(f"Forgot {what}. Stored answers are kept.")
             return
         if lesson:
             raise typer.BadParameter("a LESSON goes with --reset", param_hint="LESSON")
