@@ -497,7 +497,7 @@ class Walkthrough:
         view = MarkdownStream(self.console, plain=self.plain)
 
         def feed(chunk: str) -> None:
-            view.feed(clean(chunk))
+            view.feed(chunk)  # the view cleans it whole: a sequence may span two chunks
 
         def started() -> None:
             self.show_place("answer")
@@ -616,7 +616,7 @@ class Walkthrough:
 
         try:
             answer = self.tutor.followup(lesson, theme, reply, question,
-                                         lambda chunk: view.feed(clean(chunk)),
+                                         view.feed,  # cleaned by the view, whole
                                          on_start=asking)
         except KeyboardInterrupt:
             view.abort()
