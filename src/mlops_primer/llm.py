@@ -62,13 +62,11 @@ def answer_key(model: str, messages: Sequence[Message], params: dict[str, Any]) 
     return hashlib.sha256(canon.encode("utf-8")).hexdigest()
 
 
-def scrub(text: str, secret: str | None) -> str:
-    """Remove a secret (and its common partial forms) from text we are about to show."""
-    if secret:
-        text = text.replace(secret, "***")
-        if len(secret) > 12:
-            text = text.replace(secret[:8], "***").replace(secret[-8:], "***")
-    return text
+def scrub(text: str, *secrets: str | None) -> str:
+    """Remove secrets (and their common partial forms) from text we are about to show."""
+    from .config import redact
+
+    return redact(text, [x for x in secrets if x])
 
 
 def _httpx() -> Any:
@@ -127,7 +125,7 @@ class OpenAIProvider:
         detail = ""
         body_msg = getattr(exc, "message", None) or str(exc)
         if body_msg:
-            detail = " ".join(scrub(str(body_msg), s.api_key).split())[:160]
+            detail = " ".join(scrub(str(body_msg), *s.secrets).split())[:160]
         if isinstance(exc, openai.AuthenticationError):
             return LLMError(
                 f"{where} refused the API key (HTTP 401)",

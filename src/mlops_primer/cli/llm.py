@@ -27,7 +27,9 @@ def config_show(
     s = settings()
     rows = s.describe()
     if as_json:
-        write_json({r.name: {"value": r.value, "source": r.source} for r in rows})
+        data = {r.name: {"value": r.value, "source": r.source} for r in rows}
+        data["api_key"].update(sent_to=s.host if s.api_key else None, withheld=list(s.withheld))
+        write_json(data)
         return
     table = Table(title="Effective settings", title_justify="left", box=None, pad_edge=False)
     for col in ("setting", "value", "from", "meaning"):
@@ -37,11 +39,15 @@ def config_show(
         table.add_row(r.name, value, r.source, DESCRIPTIONS[r.name])
     console = out_console()
     console.print(table)
+    console.print(f"\nkey: {s.key_route}", markup=False, highlight=False)
+    for note in s.withheld:
+        console.print(f"     {note}", markup=False, highlight=False)
     console.print(f"\nconfig file: {config_file()}")
     console.print(f"store:       {store_file()}")
     if not s.configured:
         console.print("\nNo LLM configured: `learn` replays the offline course pack. To ask an "
-                      "LLM, set OPENAI_API_KEY, or point --base-url at a local server.")
+                      "LLM, set OPENAI_API_KEY, or point --base-url at a local server.",
+                      markup=False, highlight=False)
 
 
 @config_app.command("set")
@@ -52,10 +58,10 @@ def config_set(
     value: Annotated[str, typer.Argument(help="The value; empty ('') removes the setting.")],
 ) -> None:
     """Write one setting to the config file (created with mode 0600)."""
-    from ..config import mask, set_value
+    from ..config import mask, set_value, shown_url
 
     path = set_value(key, value)
-    shown = mask(value) if key == "api_key" else value
+    shown = mask(value) if key == "api_key" else shown_url(value) if key == "base_url" else value
     typer.echo(f"{key} = {shown or '(removed)'} saved in {path}")
 
 
@@ -82,9 +88,14 @@ def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = Non
         line(False, "no LLM configured - set OPENAI_API_KEY, or --base-url for a local server "
              "(Ollama: http://localhost:11434/v1); the offline pack works without one")
         raise typer.Exit(1)
-    if not s.api_key and not s.is_local:
-        line(False, f"no API key for {s.host} - set OPENAI_API_KEY or `mlops-primer config set "
-             "api_key KEY`")
+    for note in s.withheld:
+        console.print(f"note  {note}", markup=False, highlight=False)
+    if s.api_key or s.sources["api_key"].startswith("base URL"):
+        line(True, s.key_route)
+    elif not s.is_local:
+        fix = ("set MLOPS_PRIMER_API_KEY or `mlops-primer config set api_key KEY`" if s.base_url
+               else "set OPENAI_API_KEY or `mlops-primer config set api_key KEY`")
+        line(False, f"no API key for {s.host} - {fix}")
     provider = OpenAIProvider(s)
     try:
         models = provider.list_models()

@@ -5,7 +5,16 @@ from typing import Annotated
 
 import typer
 
-from ._common import LessonsDir, Yes, confirm, course, handled, out_console, write_json
+from ._common import (
+    LessonsDir,
+    Yes,
+    confirm,
+    course,
+    handled,
+    open_store,
+    out_console,
+    write_json,
+)
 
 
 @handled
@@ -19,7 +28,6 @@ def progress(
     lessons_dir: LessonsDir = None,
 ) -> None:
     """Show lessons done, themes chosen, quiz scores and time spent."""
-    from ..store import open_store
     from ..ui import views
 
     c = course(lessons_dir)
@@ -67,7 +75,6 @@ def notes(
 ) -> None:
     """Study notes in Markdown: points, your answer, takeaways, quiz results, reading."""
     from ..notes import study_notes
-    from ..store import open_store
 
     c = course(lessons_dir)
     chosen = [c.get(lesson)] if lesson else list(c.lessons)
