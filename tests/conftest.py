@@ -21,7 +21,7 @@ from fakeserver import FakeOpenAI  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 SCRUBBED = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "MLOPS_PRIMER_MODEL", "MLOPS_PRIMER_LESSONS",
             "MLOPS_PRIMER_TIMEOUT", "MLOPS_PRIMER_DEBUG", "NO_COLOR", "XDG_CONFIG_HOME",
-            "XDG_DATA_HOME")
+            "XDG_DATA_HOME", "MLOPS_PRIMER_API_KEY")
 FAKE_KEY = "sk-test-fake-0000000000000000"
 
 

@@ -9,7 +9,9 @@ real sockets and the real SSE parsing:
 - ``"malformed"``: a chunk, then a data line that is not JSON;
 - ``"no_finish"``: every chunk and ``[DONE]``, but no finish reason;
 - ``"stall"``: a few chunks, then silence for ``stall_seconds``;
-- ``"slow"``: wait ``slow_seconds`` before answering at all.
+- ``"slow"``: wait ``slow_seconds`` before answering at all;
+- ``"echo_key"``: HTTP 400 whose error message repeats the Authorization header it got
+  (as some servers do), to prove no output shows it.
 
 Every request is recorded in ``server.requests`` (path, headers, JSON body).
 """
@@ -132,6 +134,10 @@ class FakeOpenAI:
                 if not self.path.endswith("/chat/completions") or not isinstance(body, dict):
                     return self._error(404, "not found", "invalid_request_error")
                 fault = owner.take_fault()
+                if fault == "echo_key":
+                    return self._error(400, "Invalid request sent with Authorization: "
+                                       f"{self.headers.get('Authorization')}",
+                                       "invalid_request_error")
                 if fault == "401":
                     return self._error(401, "Incorrect API key provided", "invalid_request_error")
                 if fault == "404" or body.get("model") not in owner.models:

@@ -192,7 +192,10 @@ def _toml_load(path: Path) -> dict[str, Any]:
             hint=f"fix it or delete it (rm {path})",
         ) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        raise ConfigError(
+            f"cannot read config file {path}: {exc.strerror or exc}",
+            hint="check that its folder can be read, or set MLOPS_PRIMER_HOME to another folder",
+        ) from None
 
 
 def _coerce(name: str, value: Any, source: str) -> Any:
@@ -330,7 +333,7 @@ def choose_key(
                 f"the key from {candidates[0][1]} is not sent: the base URL's user and "
                 "password are sent instead (HTTP Basic)"
             )
-        return None, "base URL (user and password)", tuple(withheld)
+        return None, "base URL", tuple(withheld)
     if candidates:
         key, source = candidates[0]
         return key, source, tuple(withheld)

@@ -141,7 +141,15 @@ def cache_import(file: Annotated[Path, typer.Argument(help="JSONL pack to read."
 
     _regular_file(file)
     with _store() as store:
-        result = import_pack(store, file)
+        try:
+            result = import_pack(store, file)
+        except StoreError as exc:  # a full disk mid-way: each answer is whole or absent
+            raise StoreError(
+                f"{exc.message}; the import stopped, and the answers imported before it "
+                "are kept whole",
+                hint=f"{exc.hint + '; then ' if exc.hint else ''}run the import again "
+                "(answers already present are skipped)",
+            ) from None
     shown = 10  # a wrong file would otherwise print a line for each of its lines
     for r in result.rejected[:shown]:
         typer.echo(f"rejected: {file}:{r.line}: {r.reason}", err=True)

@@ -90,9 +90,11 @@ def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = Non
         raise typer.Exit(1)
     for note in s.withheld:
         console.print(f"note  {note}", markup=False, highlight=False)
-    if s.api_key or s.sources["api_key"].startswith("base URL"):
+    if s.api_key or s.sources["api_key"] == "base URL":
         line(True, s.key_route)
-    elif not s.is_local:
+    elif s.is_local:
+        line(True, f"{s.key_route} (a server on this machine needs none)")
+    else:
         fix = ("set MLOPS_PRIMER_API_KEY or `mlops-primer config set api_key KEY`" if s.base_url
                else "set OPENAI_API_KEY or `mlops-primer config set api_key KEY`")
         line(False, f"no API key for {s.host} - {fix}")
