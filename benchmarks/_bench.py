@@ -25,7 +25,7 @@ PYTHON = sys.executable
 SCRUBBED = (
     "OPENAI_API_KEY", "OPENAI_BASE_URL", "MLOPS_PRIMER_MODEL", "MLOPS_PRIMER_LESSONS",
     "MLOPS_PRIMER_TIMEOUT", "MLOPS_PRIMER_DEBUG", "MLOPS_PRIMER_HOME", "XDG_CONFIG_HOME",
-    "XDG_DATA_HOME",
+    "XDG_DATA_HOME", "MLOPS_PRIMER_API_KEY",
 )
 
 # A bytecode cache owned by the benchmarks. Some environments (this one included) set

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _bench as b  # noqa: E402
 
-BENCHMARKS = ("startup", "stream_render", "replay", "store_lookup")
+BENCHMARKS = ("startup", "stream_render", "replay", "store_lookup", "cache_list")
 
 
 def main() -> int:
