@@ -172,11 +172,11 @@ def _regular_file(file: Path) -> None:
         mode = file.stat().st_mode
     except OSError as exc:
         raise PackError(f"cannot read pack {file}: {exc.strerror or exc}",
-                          hint="check the path") from None
+                        hint="check the path") from None
     if not stat.S_ISREG(mode):
         kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
         raise PackError(f"cannot read pack {file}: it is {kind}",
-                          hint="name a .jsonl file written by `cache export` or `pack build`")
+                        hint="name a .jsonl file written by `cache export` or `pack build`")
 
 
 def register(app: typer.Typer, only: str | None = None) -> None:
