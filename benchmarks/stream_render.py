@@ -26,6 +26,14 @@ quadratic output of (c). CPU time is ``time.process_time()`` of feed + close; fo
 (a) and (b) the median of 5 runs, for (c) one run.
 
 Targets: naive / ours >= 5x at 3,000 tokens; ours' growth cost(2n) / cost(n) <= 2.2x.
+
+Blocks that never close (``--no-shapes`` skips them): an answer whose last block is a
+table that never ends, a code fence never closed, or a bullet list with no blank line,
+streamed the same way as (a). The same targets, with the naive figure (c) at 1,500
+tokens (a naive redraw of a 300-row table per token takes minutes at 3,000), plus the
+bytes written to the terminal per character of answer, for (a) on every shape and on
+the realistic answer (target: at most 12 bytes per character; the replay of the same
+answer is ~3).
 """
 
 from __future__ import annotations
@@ -52,6 +60,9 @@ GROWTH_TARGET = 2.2  # ours: cost(2n) / cost(n)
 TOKEN_SECONDS = 0.02  # the fake clock: 50 tokens per second
 FLUSH_EVERY = 256
 REPEATS = 5  # runs of (a) and (b) at each size; the median is reported
+SHAPE_REPEATS = 3
+SHAPE_NAIVE_AT = 1500
+BYTES_TARGET = 12.0  # bytes written to the terminal per character of answer
 
 _VOCABULARY = (
     "model data pipeline feature training serving drift monitoring metric version "
@@ -130,8 +141,55 @@ def tokens(n: int, seed: int = 7) -> list[str]:
     return out
 
 
+def shape_text(shape: str, min_chars: int) -> str:
+    """An answer whose last block never closes: ``table``, ``fence`` or ``list``."""
+    rng = random.Random(11)
+    head = "Here is the whole log, one row per run.\n\n"
+    row: Callable[[int], str]
+    if shape == "table":
+        head += "| run | model | metric | note |\n|---|---|---|---|\n"
+        row = lambda i: f"| {i} | {rng.choice(_WORDS)} | 0.{rng.randint(10, 99)} | "\
+                        f"{rng.choice(_WORDS)} {rng.choice(_WORDS)} |\n"  # noqa: E731
+    elif shape == "fence":
+        head += "```python\n"
+        row = lambda i: f"run_{i} = train(data[{i}], seed={rng.randint(1, 99)})  "\
+                        f"# {rng.choice(_WORDS)}\n"  # noqa: E731
+    else:
+        row = lambda i: f"- run {i}: {rng.choice(_WORDS)} {rng.choice(_WORDS)} "\
+                        f"{rng.choice(_WORDS)}\n"  # noqa: E731
+    parts = [head]
+    size, i = len(head), 0
+    while size < min_chars:
+        parts.append(row(i))
+        size += len(parts[-1])
+        i += 1
+    return "".join(parts)
+
+
+def cut_tokens(text: str, n: int, seed: int = 7) -> list[str]:
+    """The first ``n`` tokens of ``text``, each 2-6 characters."""
+    rng = random.Random(seed + 1)
+    out: list[str] = []
+    pos = 0
+    while len(out) < n and pos < len(text):
+        step = rng.randint(2, 6)
+        out.append(text[pos:pos + step])
+        pos += step
+    return out
+
+
+class _CountingIO(io.StringIO):
+    """A StringIO that counts the bytes written to it (it is emptied as we go)."""
+
+    written = 0
+
+    def write(self, s: str) -> int:
+        self.written += len(s.encode())
+        return super().write(s)
+
+
 def _console() -> Console:
-    return Console(file=io.StringIO(), force_terminal=True, width=100)
+    return Console(file=_CountingIO(), force_terminal=True, width=100)
 
 
 def _flush(console: Console, i: int) -> None:
@@ -142,6 +200,11 @@ def _flush(console: Console, i: int) -> None:
 
 def ours(toks: list[str], fps: float | None) -> float:
     """CPU seconds to stream ``toks`` through MarkdownStream (default fps when None)."""
+    return ours_bytes(toks, fps)[0]
+
+
+def ours_bytes(toks: list[str], fps: float | None) -> tuple[float, int]:
+    """CPU seconds and bytes written to stream ``toks`` through MarkdownStream."""
     console = _console()
     now = [0.0]
     clock: Callable[[], float] = lambda: now[0]  # noqa: E731 - the fake clock
@@ -154,7 +217,7 @@ def ours(toks: list[str], fps: float | None) -> float:
         stream.feed(tok)
         _flush(console, i)
     stream.close()
-    return time.process_time() - t0
+    return time.process_time() - t0, console.file.written  # type: ignore[attr-defined]
 
 
 def naive(toks: list[str]) -> float:
@@ -172,7 +235,47 @@ def naive(toks: list[str]) -> float:
     return time.process_time() - t0
 
 
-def run(naive_6000: bool = False) -> list[b.Row]:
+def run_shapes(shapes: tuple[str, ...] = ("table", "fence", "list")) -> list[b.Row]:
+    """The never-closing blocks: cost, growth, and bytes per character of answer."""
+    rows: list[b.Row] = []
+    print("stream_render, blocks that never close: CPU seconds, (a) ours fps=12")
+    print(f"  {'shape':<7}{'tokens':>7}{'chars':>8}{'(a) ours':>10}{'bytes/char':>12}"
+          f"{'(c) naive':>11}{'c/a':>8}")
+    for shape in shapes:
+        text = shape_text(shape, SIZES[-1] * 6 + 64)
+        toks = {n: cut_tokens(text, n) for n in SIZES}
+        ours(toks[SIZES[0]][:200], None)  # warm-up
+        runs: dict[int, list[tuple[float, int]]] = {n: [] for n in SIZES}
+        for _ in range(SHAPE_REPEATS):
+            for n in SIZES:
+                runs[n].append(ours_bytes(toks[n], None))
+        cost = {n: b.median([r[0] for r in runs[n]]) for n in SIZES}
+        per_char = {n: runs[n][0][1] / sum(map(len, toks[n])) for n in SIZES}
+        nv = naive(toks[SHAPE_NAIVE_AT])
+        for n in SIZES:
+            cells = (f"{nv:>10.3f}s{nv / cost[n]:>7.1f}x" if n == SHAPE_NAIVE_AT
+                     else f"{'-':>11}{'-':>8}")
+            print(f"  {shape:<7}{n:>7,}{sum(map(len, toks[n])):>8,}{cost[n]:>9.3f}s"
+                  f"{per_char[n]:>11.1f}x{cells}")
+        ratio = nv / cost[SHAPE_NAIVE_AT]
+        g1, g2 = cost[3000] / cost[1500], cost[6000] / cost[3000]
+        worst = max(per_char.values())
+        ok = b.verdict(ratio >= RATIO_TARGET)
+        print(f"    naive/ours {ratio:.1f}x (>= {RATIO_TARGET:.0f}x: {ok}),"
+              f" growth {g1:.2f}x, {g2:.2f}x (<= {GROWTH_TARGET}x: "
+              f"{b.verdict(max(g1, g2) <= GROWTH_TARGET)}), bytes/char <= {worst:.1f}x "
+              f"(<= {BYTES_TARGET:.0f}x: {b.verdict(worst <= BYTES_TARGET)})")
+        rows.append(b.Row(f"stream {shape} never closed: naive/ours @1.5k tokens",
+                          f"{ratio:.1f}x", f">= {RATIO_TARGET:.0f}x", ratio >= RATIO_TARGET))
+        rows.append(b.Row(f"stream {shape} never closed: growth 1.5k->3k->6k",
+                          f"{g1:.2f}x, {g2:.2f}x", f"<= {GROWTH_TARGET}x",
+                          max(g1, g2) <= GROWTH_TARGET))
+        rows.append(b.Row(f"stream {shape} never closed: bytes written / answer chars",
+                          f"{worst:.1f}x", f"<= {BYTES_TARGET:.0f}x", worst <= BYTES_TARGET))
+    return rows
+
+
+def run(naive_6000: bool = False, shapes: bool = True) -> list[b.Row]:
     ours_default: dict[int, float] = {}
     ours_every: dict[int, float] = {}
     naive_t: dict[int, float] = {}
@@ -232,6 +335,14 @@ def run(naive_6000: bool = False) -> list[b.Row]:
                                       f"<= {GROWTH_TARGET}x", g <= GROWTH_TARGET))
         print(f"    {label:<17}{'   '.join(cells)}")
     print(f"  target for ours <= {GROWTH_TARGET}x (linear is 2.0x; naive is ~4x, quadratic)")
+    _, written = ours_bytes(toks[6000], None)
+    per_char = written / chars[6000]
+    print(f"  bytes written / answer chars at 6,000 tokens, (a): {per_char:.1f}x "
+          f"(<= {BYTES_TARGET:.0f}x: {b.verdict(per_char <= BYTES_TARGET)})")
+    rows.append(b.Row("stream: bytes written / answer chars @6k tokens", f"{per_char:.1f}x",
+                      f"<= {BYTES_TARGET:.0f}x", per_char <= BYTES_TARGET))
+    if shapes:
+        rows += run_shapes()
     return rows
 
 
@@ -239,8 +350,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--naive-6000", action="store_true",
                     help="also run the naive renderer at 6,000 tokens (slow)")
+    ap.add_argument("--no-shapes", action="store_true",
+                    help="skip the blocks that never close")
     args = ap.parse_args()
-    run(naive_6000=args.naive_6000)
+    run(naive_6000=args.naive_6000, shapes=not args.no_shapes)
 
 
 if __name__ == "__main__":

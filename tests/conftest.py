@@ -20,9 +20,13 @@ from fakeserver import FakeOpenAI  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRUBBED = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "MLOPS_PRIMER_MODEL", "MLOPS_PRIMER_LESSONS",
-            "MLOPS_PRIMER_TIMEOUT", "MLOPS_PRIMER_DEBUG", "NO_COLOR", "XDG_CONFIG_HOME",
+            "MLOPS_PRIMER_TIMEOUT", "MLOPS_PRIMER_MAX_TOKENS", "MLOPS_PRIMER_CONTEXT",
+            "MLOPS_PRIMER_DEBUG", "NO_COLOR", "XDG_CONFIG_HOME",
             "XDG_DATA_HOME", "MLOPS_PRIMER_API_KEY")
 FAKE_KEY = "sk-test-fake-0000000000000000"
+# The shipped course, in order: the one place that names its lessons (counts derive from it).
+SHIPPED_IDS = ["what-is-mlops", "lifecycle", "versioning", "deployment", "drift", "testing",
+               "llmops"]
 
 
 @pytest.fixture(autouse=True)

@@ -10,14 +10,38 @@ real sockets and the real SSE parsing:
 - ``"no_finish"``: every chunk and ``[DONE]``, but no finish reason;
 - ``"stall"``: a few chunks, then silence for ``stall_seconds``;
 - ``"slow"``: wait ``slow_seconds`` before answering at all;
+- ``"length"``: the whole reply, then finish reason ``length`` (as if max_tokens hit);
+- ``"context"``: HTTP 400 "the request exceeds the available context size" (llama.cpp's
+  body, with ``n_ctx``); ``context_style="openai"`` sends OpenAI's
+  ``context_length_exceeded`` instead;
+- ``"empty"``: HTTP 200 and an event stream with no answer in it, only ``[DONE]``;
+- ``"cut"``: a few chunks in chunked transfer encoding (as real servers send them), then
+  the connection is reset: the client sees a broken read, not a clean end;
 - ``"echo_key"``: HTTP 400 whose error message repeats the Authorization header it got
   (as some servers do), to prove no output shows it.
 
-Every request is recorded in ``server.requests`` (path, headers, JSON body).
+And behaviours that are not faults:
+
+- ``honour_max_tokens`` (on): a request's ``max_tokens`` bounds the answer, one chunk a
+  token; a longer reply is cut there with finish reason ``length``;
+- ``context_size``: a request whose messages take more (at four characters a token)
+  gets the ``"context"`` error, as a real server with that window would;
+- ``one_at_a_time``: a new request ends every stream in flight without a finish reason
+  (as llama-cpp-python's server does when another request waits);
+- ``latency``: seconds before each answer's first chunk;
+- ``usage`` (on): send token usage when the client asks for it;
+- ``props``: served at ``/props`` (llama.cpp's settings, e.g. ``{"n_ctx": 4096}``);
+  ``model_meta``: extra fields of each model in ``/v1/models`` (e.g. ``max_model_len``);
+- ``strict_prefix``: only paths under ``/v1`` exist (as on llama.cpp and Ollama).
+
+Every request is recorded in ``server.requests`` (path, headers, JSON body, when it
+arrived and when its answer ended); ``server.max_in_flight`` is the most chat requests
+seen at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -33,6 +57,8 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: Any
+    at: float = 0.0  # time.monotonic() when it arrived
+    done_at: float | None = None  # when its answer was sent in full (or ended)
 
 
 @dataclass
@@ -51,6 +77,19 @@ class FakeOpenAI:
     chunk_delay: float = 0.0
     stall_seconds: float = 5.0
     slow_seconds: float = 5.0
+    honour_max_tokens: bool = True
+    context_size: int | None = None
+    context_style: str = "llama"  # or "openai"
+    one_at_a_time: bool = False
+    latency: float = 0.0
+    usage: bool = True
+    props: dict[str, Any] | None = None
+    model_meta: dict[str, Any] | None = None
+    strict_prefix: bool = False
+    in_flight: int = 0
+    max_in_flight: int = 0
+    preempted: int = 0  # streams ended early by one_at_a_time
+    _epoch: int = 0
     requests: list[Recorded] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     port: int = 0
@@ -88,12 +127,17 @@ class FakeOpenAI:
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
 
-            def _record(self, body: Any) -> None:
+            def handle(self) -> None:
+                with contextlib.suppress(ValueError, OSError):  # reset on purpose
+                    super().handle()
+
+            def _record(self, body: Any) -> Recorded:
+                rec = Recorded(self.command, self.path,
+                               {k.lower(): v for k, v in self.headers.items()}, body,
+                               at=time.monotonic())
                 with owner.lock:
-                    owner.requests.append(
-                        Recorded(self.command, self.path,
-                                 {k.lower(): v for k, v in self.headers.items()}, body)
-                    )
+                    owner.requests.append(rec)
+                return rec
 
             def _json(self, code: int, obj: Any, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(obj).encode()
@@ -117,9 +161,15 @@ class FakeOpenAI:
                     return self._error(401, "Incorrect API key provided", "invalid_request_error")
                 if fault == "500":
                     return self._error(500, "boom", "server_error")
-                if self.path.rstrip("/").endswith("/models"):
+                path = self.path.split("?", 1)[0].rstrip("/")
+                if path == "/props" and owner.props is not None:
+                    return self._json(200, owner.props)
+                if owner.strict_prefix and not path.startswith("/v1/"):
+                    return self._error(404, "File Not Found", "not_found_error")
+                if path.endswith("/models"):
                     return self._json(200, {"object": "list", "data": [
-                        {"id": m, "object": "model", "created": 0, "owned_by": "test"}
+                        {"id": m, "object": "model", "created": 0, "owned_by": "test",
+                         **(owner.model_meta or {})}
                         for m in owner.models]})
                 return self._error(404, "not found", "invalid_request_error")
 
@@ -130,14 +180,33 @@ class FakeOpenAI:
                     body = json.loads(raw or b"{}")
                 except json.JSONDecodeError:
                     body = None
-                self._record(body)
-                if not self.path.endswith("/chat/completions") or not isinstance(body, dict):
+                rec = self._record(body)
+                if not self.path.endswith("/chat/completions") or not isinstance(body, dict) \
+                        or (owner.strict_prefix and not self.path.startswith("/v1/")):
                     return self._error(404, "not found", "invalid_request_error")
                 fault = owner.take_fault()
                 if fault == "echo_key":
                     return self._error(400, "Invalid request sent with Authorization: "
                                        f"{self.headers.get('Authorization')}",
                                        "invalid_request_error")
+                if fault != "context" and owner.context_size is not None:
+                    used = sum(len(str(m.get("content", ""))) // 4 + 4
+                               for m in body.get("messages") or [] if isinstance(m, dict))
+                    if used > owner.context_size:
+                        fault = "context"
+                if fault == "context":
+                    n_ctx = owner.context_size or 4096
+                    if owner.context_style == "openai":
+                        return self._json(400, {"error": {
+                            "message": f"This model's maximum context length is {n_ctx} "
+                            "tokens. However, your messages resulted in more tokens. Please "
+                            "reduce the length of the messages.",
+                            "type": "invalid_request_error", "param": "messages",
+                            "code": "context_length_exceeded"}})
+                    return self._json(400, {"error": {
+                        "code": 400, "message": "the request exceeds the available context "
+                        "size, try increasing it", "type": "exceed_context_size_error",
+                        "n_prompt_tokens": n_ctx + 1, "n_ctx": n_ctx}})
                 if fault == "401":
                     return self._error(401, "Incorrect API key provided", "invalid_request_error")
                 if fault == "404" or body.get("model") not in owner.models:
@@ -150,6 +219,22 @@ class FakeOpenAI:
                     return self._error(500, "The server had an error", "server_error")
                 if fault == "slow":
                     time.sleep(owner.slow_seconds)
+                with owner.lock:
+                    if owner.one_at_a_time and owner.in_flight:
+                        owner._epoch += 1  # every stream in flight ends now
+                    owner.in_flight += 1
+                    owner.max_in_flight = max(owner.max_in_flight, owner.in_flight)
+                    epoch = owner._epoch
+                try:
+                    if owner.latency:
+                        time.sleep(owner.latency)
+                    self._answer(body, fault, epoch)
+                finally:
+                    with owner.lock:
+                        owner.in_flight -= 1
+                    rec.done_at = time.monotonic()
+
+            def _answer(self, body: dict[str, Any], fault: str | None, epoch: int) -> None:
                 reply = owner.next_reply()
                 if not body.get("stream"):
                     return self._json(200, {
@@ -159,19 +244,47 @@ class FakeOpenAI:
                                      "message": {"role": "assistant", "content": reply}}],
                         "usage": {"prompt_tokens": 10, "completion_tokens": 20,
                                   "total_tokens": 30}})
-                self._stream(body, reply, fault)
+                self._stream(body, reply, fault, epoch)
+
+            chunked = False
 
             def _event(self, obj: Any) -> None:
-                self.wfile.write(f"data: {json.dumps(obj)}\n\n".encode())
+                self._write(f"data: {json.dumps(obj)}\n\n".encode())
+
+            def _write(self, data: bytes) -> None:
+                if self.chunked:
+                    data = b"%x\r\n" % len(data) + data + b"\r\n"
+                self.wfile.write(data)
                 self.wfile.flush()
 
-            def _stream(self, body: dict[str, Any], reply: str, fault: str | None) -> None:
+            def _reset(self) -> None:
+                """Close with a TCP reset, as a crashed server or a cut network does."""
+                import socket
+                import struct
+
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+                # the file objects hold the socket open: close them all, it closes now
+                self.wfile.close()
+                self.rfile.close()
+                self.connection.close()
+                self.close_connection = True
+
+            def _stream(self, body: dict[str, Any], reply: str, fault: str | None,
+                        epoch: int = 0) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
-                self.send_header("Connection", "close")
+                if fault == "cut":
+                    self.chunked = True
+                    self.send_header("Transfer-Encoding", "chunked")
+                else:
+                    self.send_header("Connection", "close")
                 self.end_headers()
                 model = body["model"]
+                if fault == "empty":
+                    self._write(b"data: [DONE]\n\n")
+                    return
 
                 def chunk(content: str | None, finish: str | None = None) -> dict[str, Any]:
                     delta = {"content": content} if content is not None else {}
@@ -181,12 +294,26 @@ class FakeOpenAI:
 
                 pieces = [reply[i:i + owner.chunk_size]
                           for i in range(0, len(reply), owner.chunk_size)]
+                finish = "length" if fault == "length" else "stop"
+                limit = body.get("max_tokens") or body.get("max_completion_tokens")
+                if owner.honour_max_tokens and isinstance(limit, int) and limit < len(pieces):
+                    pieces, finish = pieces[:limit], "length"
                 try:
                     self._event({**chunk(None), "choices": [
                         {"index": 0, "delta": {"role": "assistant", "content": ""},
                          "finish_reason": None}]})
                     for n, piece in enumerate(pieces):
                         halfway = n == max(1, len(pieces) // 2)
+                        if owner.one_at_a_time and owner._epoch != epoch:
+                            # another request came: this stream just ends, no finish reason
+                            with owner.lock:
+                                owner.preempted += 1
+                            self._write(b"data: [DONE]\n\n")
+                            return
+                        if fault == "cut" and halfway:
+                            time.sleep(0.05)  # let the client read what came so far
+                            self._reset()
+                            return
                         if fault in ("drop", "stall", "malformed") and halfway:
                             if fault == "drop":
                                 self.wfile.flush()
@@ -203,14 +330,17 @@ class FakeOpenAI:
                         if owner.chunk_delay:
                             time.sleep(owner.chunk_delay)
                     if fault != "no_finish":
-                        self._event(chunk(None, "stop"))
-                        if (body.get("stream_options") or {}).get("include_usage"):
+                        self._event(chunk(None, finish))
+                        if owner.usage and (body.get("stream_options") or {}).get(
+                                "include_usage"):
                             self._event({"id": "chatcmpl-1", "object": "chat.completion.chunk",
                                          "created": 0, "model": model, "choices": [],
                                          "usage": {"prompt_tokens": 11, "completion_tokens":
                                                    len(pieces), "total_tokens": 11 + len(pieces)}})
-                    self.wfile.write(b"data: [DONE]\n\n")
-                    self.wfile.flush()
+                    self._write(b"data: [DONE]\n\n")
+                    if self.chunked:
+                        self.wfile.write(b"0\r\n\r\n")
+                        self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError, OSError):
                     return
 

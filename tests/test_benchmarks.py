@@ -15,6 +15,10 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import cache_list  # noqa: E402
+import first_token  # noqa: E402
+import lab_check  # noqa: E402
+import oneshot  # noqa: E402
+import pack_throughput  # noqa: E402
 import replay  # noqa: E402
 import startup  # noqa: E402
 import store_lookup  # noqa: E402
@@ -61,3 +65,26 @@ def test_stream_render_pieces_run() -> None:
     for cost in (stream_render.ours(toks, None), stream_render.ours(toks, 0),
                  stream_render.naive(toks[:60])):
         assert cost >= 0
+
+
+def test_lab_check_runs_on_a_reference_solution() -> None:
+    rows = lab_check.run(runs=1, lessons=["what-is-mlops"])
+    assert list(figures(rows)) == ["lab check on the reference solution: what-is-mlops"]
+
+
+def test_first_token_runs_in_a_pty_against_the_fake_server() -> None:
+    rows = {r.figure: r for r in first_token.run(runs=1, read=0.5)}
+    assert "first token: Enter -> first token on screen (after reading)" in rows
+    assert isinstance(rows["first token: Enter -> first token on screen (after reading)"].met,
+                      bool)
+
+
+def test_oneshot_asks_the_server_once_per_run_for_both() -> None:
+    rows = {r.figure: r for r in oneshot.run(runs=1)}  # it checks the request count itself
+    assert isinstance(rows["one-shot: learn --no-input / bare openai script (wall)"].met, bool)
+
+
+def test_pack_throughput_builds_the_course_of_16_twice() -> None:
+    rows = figures(pack_throughput.run(latency=0.05))
+    [row] = rows.values()
+    assert row.figure.startswith("pack build: --concurrency 4 / 1 throughput")

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run
+from conftest import ROOT, SHIPPED_IDS, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -98,7 +98,7 @@ def test_problems_after_caching_are_still_reported(folder: Path) -> None:
     with pytest.raises(LessonError, match="drift"):
         catalog(folder)
     copy.unlink()
-    assert len(catalog(folder)) == 5
+    assert len(catalog(folder)) == len(SHIPPED_IDS)
     (folder / "versioning.yaml").write_text("title: [unclosed\n")
     with pytest.raises(LessonError, match="versioning.yaml"):
         catalog(folder)
@@ -155,13 +155,14 @@ def test_course_list_shows_progress_summary_ids_and_themes() -> None:
         "lifecycle": Progress("lifecycle", step="quiz"),
     }
     text = "\n".join(render(120, progress))
-    assert "(1 of 5 lessons done)" in text
+    assert f"(1 of {len(SHIPPED_IDS)} lessons done)" in text
     assert "  1. ✓ What MLOps is, and why it matters  (12 min, quiz 4/5)" in text
     assert "  2. … The ML lifecycle: from data to monitoring  (15 min, in progress)" in text
     assert "  3.   Data versioning and experiment tracking  (15 min)" in text
     assert "       id: drift  themes: gardening, sailing, space-travel, music-band" in text
     assert "What MLOps is, why machine learning needs it" in text  # the summary
-    assert text.rstrip().endswith("`mlops-primer learn drift --theme sailing`.")
+    last = catalog(builtin_lessons_dir())[-1]  # the example is the last lesson, second theme
+    assert text.rstrip().endswith(f"`mlops-primer learn {last.id} --theme {last.themes[1]}`.")
 
 
 @pytest.mark.parametrize("width", [40, 60, 80])

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, invoke, run
+from conftest import ROOT, SHIPPED_IDS, invoke, run
 
 from mlops_primer.lesson_schema import schema_text
 from mlops_primer.resources import schema_file
 
-SHIPPED_IDS = ["what-is-mlops", "lifecycle", "versioning", "deployment", "drift"]
 DATA = Path(__file__).parent / "data"
 
 
@@ -32,7 +31,7 @@ def other_course(tmp_path: Path) -> Path:
     return folder
 
 
-def test_lessons_table_lists_the_five_ids(cli) -> None:
+def test_lessons_table_lists_the_shipped_ids(cli) -> None:
     result = invoke(cli, "lessons")
     assert result.exit_code == 0, result.output
     positions = [result.stdout.find(i) for i in SHIPPED_IDS]
@@ -46,7 +45,7 @@ def test_lessons_json(cli) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert isinstance(data, list) and [x["id"] for x in data] == SHIPPED_IDS
-    assert [x["order"] for x in data] == [1, 2, 3, 4, 5]
+    assert [x["order"] for x in data] == list(range(1, len(SHIPPED_IDS) + 1))
     for x in data:
         assert {"id", "title", "order", "themes"} <= set(x)
         assert isinstance(x["title"], str) and x["title"]
@@ -102,7 +101,7 @@ def test_prompt_overlong_theme_is_one_line(cli) -> None:
 def test_validate_shipped_course(cli) -> None:
     result = invoke(cli, "validate")
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "5 lesson file(s) valid."
+    assert result.stdout.strip() == f"{len(SHIPPED_IDS)} lesson file(s) valid."
     assert result.stderr == ""
 
 
@@ -185,3 +184,19 @@ def test_python_m_version() -> None:
     result = run("--version")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("mlops-primer ")
+
+
+def test_prompt_drift_tells_the_llm_the_facts_the_quiz_tests(cli) -> None:
+    result = invoke(cli, "prompt", "drift", "--theme", "sailing")
+    assert result.exit_code == 0, result.output
+    text = flat(result.stdout)
+    assert "below 0.1 stable, 0.1-0.25 moderate shift, above 0.25 significant shift" in text
+    assert "Data drift (covariate shift): the distribution of the inputs, P(X), changes" in text
+    assert "Concept drift: P(Y|X) changes, so the same input now deserves a different" in text
+
+
+def test_prompt_versioning_names_the_five_things_to_record(cli) -> None:
+    result = invoke(cli, "prompt", "versioning")
+    assert result.exit_code == 0, result.output
+    assert ("the code version, the data version, the parameters, the environment (package "
+            "versions) and the random seeds") in flat(result.stdout)

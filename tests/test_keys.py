@@ -216,6 +216,20 @@ def test_base_url_credentials_stay_out_of_error_lines(home: Path) -> None:
     assert leaks([password], texts, home) == []
 
 
+def test_base_url_credentials_stay_out_of_the_missing_v1_advice(server, home: Path) -> None:
+    password = canary("password")
+    server.strict_prefix = True  # only /v1/... exists, as on llama.cpp and Ollama
+    url = f"http://learner:{password}@127.0.0.1:{server.port}"  # /v1 forgotten
+    doctor = run("doctor", "--base-url", url, "--model", "test-model")
+    assert "answers 404 but" in doctor.stdout, doctor.stdout
+    assert f"--base-url http://***@127.0.0.1:{server.port}/v1" in doctor.stdout
+    learn = run(*LEARN, "--base-url", url)
+    assert learn.returncode == int(ExitCode.LLM), learn.stderr
+    assert f"no OpenAI API at http://***@127.0.0.1:{server.port}" in learn.stderr
+    texts = [doctor.stdout, doctor.stderr, learn.stdout, learn.stderr]
+    assert leaks([password], texts, home) == []
+
+
 # -- --debug -------------------------------------------------------------------------------
 
 

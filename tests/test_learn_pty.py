@@ -34,7 +34,7 @@ def test_whole_lesson_with_quiz_hint_back_quit_and_resume(home: Path, course: Co
     lesson = course.get("versioning")
     quiz = lesson.quiz
     child = spawn(home, cwd=tmp_path)
-    child.expect("0 of 5 lessons done")
+    child.expect(f"0 of {len(course.lessons)} lessons done")
     child.expect("Lesson number")
     child.sendline("3")
     child.expect("Why it matters|What this lesson explains")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import run
+from conftest import SHIPPED_IDS, run
 
 from mlops_primer import prompts
 from mlops_primer.errors import LessonError
@@ -35,7 +35,6 @@ from mlops_primer.validation import validate
 
 DATA = Path(__file__).parent / "data"
 MINIMAL = DATA / "minimal_lesson.yaml"
-SHIPPED_IDS = ["what-is-mlops", "lifecycle", "versioning", "deployment", "drift"]
 
 
 def minimal() -> dict[str, Any]:
@@ -405,7 +404,7 @@ def test_lesson_problems_rejects_non_mapping(tmp_path: Path) -> None:
 
 def test_shipped_ids_in_order(course: Course) -> None:
     assert [x.id for x in course.lessons] == SHIPPED_IDS
-    assert [x.order for x in course.lessons] == [1, 2, 3, 4, 5]
+    assert [x.order for x in course.lessons] == list(range(1, len(SHIPPED_IDS) + 1))
 
 
 def test_shipped_course_validates() -> None:
@@ -481,3 +480,13 @@ def test_parsed_lesson_cache_is_used_and_invalidated(tmp_path: Path, home: Path)
     assert load_course(folder).get("drift").title == "Drift, changed"
     caches[0].write_text("{not json")  # a damaged cache only costs speed
     assert load_course(folder).get("drift").title == "Drift, changed"
+
+
+@pytest.mark.parametrize("lesson_id", SHIPPED_IDS)
+def test_shipped_lesson_names_the_facts_its_answer_must_cover(course: Course,
+                                                             lesson_id: str) -> None:
+    covers = course.get(lesson_id).prompt.covers
+    assert 4 <= len(covers) <= 7
+    for fact in covers:
+        assert fact.strip() == fact and fact
+        assert "{{" not in fact and "{%" not in fact  # data, never template source

@@ -135,3 +135,56 @@ def test_pack_build_ctrl_c_keeps_what_was_written(server, home: Path, tmp_path: 
                 "-o", str(out))
     assert again.returncode == 0 and f"{len(written)} answer(s) already in" in again.stderr
     assert len(out.read_text().splitlines()) == total
+
+
+def test_pack_build_goes_one_at_a_time_when_the_server_cuts_crowded_streams(
+        server, home: Path, tmp_path: Path, course: Course) -> None:
+    """llama-cpp-python's server ends the running stream (no finish reason) whenever
+    another request arrives: the build notices, goes on one request at a time, and asks
+    the cut answers again; nothing cut is written."""
+    total = sum(len(x.themes) for x in course.lessons)
+    server.one_at_a_time = True
+    server.chunk_delay = 0.01  # answers take long enough to overlap
+    out = tmp_path / "class.jsonl"
+    result = run("pack", "build", "--model", "test-model", "--base-url", server.base_url,
+                 "--concurrency", "4", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert server.preempted >= 1  # streams really were cut
+    records = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(records) == total
+    assert {r["answer"] for r in records} == {server.default_reply}  # each one whole
+    assert all(r["finish_reason"] == "stop" for r in records)
+    assert "one request at a time" in result.stderr and "--concurrency 1" in result.stderr
+    assert f"{total} answer(s) written" in result.stdout
+
+
+def test_pack_build_asks_again_for_an_answer_that_reached_the_length_limit(
+        server, home: Path, tmp_path: Path, course: Course) -> None:
+    total = sum(len(x.themes) for x in course.lessons)
+    server.fault, server.fault_count = "length", 2
+    out = tmp_path / "class.jsonl"
+    args = ["pack", "build", "--model", "test-model", "--base-url", server.base_url,
+            "-j", "2", "-o", str(out)]
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(records) == total and all(r["finish_reason"] == "stop" for r in records)
+    assert len(server.chat_requests()) == total + 2
+    assert "2 answer(s) reached the length limit" in result.stderr
+    assert all(r.body["max_tokens"] == 1500 for r in server.chat_requests())
+
+
+def test_pack_build_never_writes_an_answer_cut_at_the_length_limit(
+        server, home: Path, tmp_path: Path, course: Course) -> None:
+    total = sum(len(x.themes) for x in course.lessons)
+    server.fault = "length"  # every answer stops at the limit
+    out = tmp_path / "class.jsonl"
+    result = run("pack", "build", "--model", "test-model", "--base-url", server.base_url,
+                 "--max-tokens", "300", "-j", "3", "-o", str(out))
+    assert result.returncode == 1
+    assert not out.exists() or out.read_text() == ""
+    assert len(server.chat_requests()) == 2 * total  # each asked twice, then given up
+    assert all(r.body["max_tokens"] == 300 for r in server.chat_requests())
+    assert result.stderr.count("reached the length limit twice") == total
+    assert "--max-tokens" in result.stderr and "Traceback" not in result.stderr
+    assert f"nothing written; {total} not answered" in result.stdout

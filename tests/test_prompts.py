@@ -233,3 +233,27 @@ def test_followup_question_is_data(course: Course) -> None:
     assert "what is {{ 6*7 }}?" in out[-1].content and "42" not in out[-1].content
     assert "x" * (prompts.MAX_QUESTION_CHARS - 20) in out[-1].content
     assert "x" * prompts.MAX_QUESTION_CHARS not in out[-1].content
+
+
+def with_covers(lesson: Lesson, covers: tuple[str, ...]) -> Lesson:
+    return dataclasses.replace(lesson, prompt=dataclasses.replace(lesson.prompt, covers=covers))
+
+
+def test_covers_render_as_a_list_one_fact_a_line(course: Course) -> None:
+    lesson = course.get("drift")
+    facts = ("PSI below 0.1 is stable.", "Concept drift: P(Y|X) changes {{ 6*7 }}.")
+    user = prompts.render(course, with_covers(lesson, facts), lesson.default_theme)[1].content
+    lines = user.splitlines()
+    head = lines.index("Make sure the answer covers these facts, stated accurately:")
+    assert lines[head - 1] == "" and lines[head + 1 : head + 4] == [
+        "- PSI below 0.1 is stable.", "- Concept drift: P(Y|X) changes {{ 6*7 }}.", ""
+    ]  # a list, set off by blank lines; a fact is data, never template source
+    assert lines[head + 4].startswith("Please write 250 to 600 words")
+
+
+def test_no_covers_renders_as_before_the_field_existed(course: Course) -> None:
+    lesson = with_covers(course.get("drift"), ())
+    user = prompts.render(course, lesson, lesson.default_theme)[1].content
+    assert "Make sure the answer covers" not in user
+    end = f"My metaphor world is: {lesson.default_theme.phrase}. Keep to it from start to end."
+    assert f"{end}\nPlease write 250 to 600 words" in user

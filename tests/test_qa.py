@@ -152,7 +152,7 @@ def test_a_broken_stream_mid_course_offers_a_retry_instead_of_ending_the_course(
     server.fault, server.fault_count = "drop", 1
     child = spawn(home, "learn", "lifecycle", "--theme", "chess", "--base-url",
                   server.base_url, "--model", "test-model", "--timeout", "5")
-    child.expect("was cut off")
+    child.expect("middle of the answer")
     child.expect("try again")
     child.sendline("")
     child.expect("answered by test-model")

@@ -8,7 +8,7 @@ import textwrap
 
 from rich.console import Console
 
-from mlops_primer.ui.stream import MarkdownStream, is_verse, render_markdown, stable_cut
+from mlops_primer.ui.stream import MarkdownStream, is_verse, render_markdown
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -32,14 +32,6 @@ def feed_tokens(stream: MarkdownStream, text: str, size: int = 3) -> None:
         stream.feed(text[i:i + size])
 
 
-def test_stable_cut_only_after_blank_lines_outside_fences() -> None:
-    assert stable_cut("one\n\ntwo") == len("one\n\n")
-    assert stable_cut("one\ntwo") == 0
-    fenced = "```\na\n\nb\n"
-    assert stable_cut(fenced) == 0  # the blank line is inside an open fence
-    assert stable_cut(fenced + "```\n\nnext") == len(fenced + "```\n\n")
-
-
 def test_plain_stream_is_the_text_with_no_control_codes() -> None:
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=False)
@@ -56,7 +48,7 @@ def test_terminal_stream_prints_each_block_once_and_keeps_brackets() -> None:
     stream = MarkdownStream(console, fps=12, clock=lambda: next(ticks) * 0.01)
     feed_tokens(stream, ANSWER)
     stream.close()
-    text = ANSI.sub("", buf.getvalue())
+    text = "\n".join(screen_text(buf.getvalue()))
     # settled blocks go to the scrollback once; the live tail is cleared, not duplicated
     assert text.count("The chart room") == 1
     assert text.count("Drift is change in live data.") == 1
@@ -84,7 +76,7 @@ def test_streamed_screen_equals_the_whole_answer_rendered_at_once() -> None:
     whole_console, whole_buf = terminal()
     render_markdown(whole_console, ANSWER)
     streamed = screen_text(buf.getvalue())
-    assert [x for x in streamed if x] == [x for x in screen_text(whole_buf.getvalue()) if x]
+    assert streamed == screen_text(whole_buf.getvalue())  # blank lines included
     assert sum("The chart room" in line for line in streamed) == 1
 
 

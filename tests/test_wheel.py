@@ -14,9 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SCRUBBED
+from conftest import ROOT, SCRUBBED, SHIPPED_IDS
 
-SHIPPED_IDS = ["what-is-mlops", "lifecycle", "versioning", "deployment", "drift"]
 UV = shutil.which("uv")
 
 pytestmark = pytest.mark.skipif(UV is None, reason="uv is not on PATH")

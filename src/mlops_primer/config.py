@@ -33,11 +33,15 @@ DEFAULTS: dict[str, Any] = {
     "timeout": 30.0,
     "max_retries": 1,
     "temperature": 0.7,
+    "max_tokens": 1500,
+    "context": 4096,
 }
 ENV = {
     "model": "MLOPS_PRIMER_MODEL",
     "base_url": "OPENAI_BASE_URL",
     "timeout": "MLOPS_PRIMER_TIMEOUT",
+    "max_tokens": "MLOPS_PRIMER_MAX_TOKENS",
+    "context": "MLOPS_PRIMER_CONTEXT",
 }
 #: the key variables, in the order they are tried (api_key is resolved by choose_key)
 OWN_KEY_ENV = "MLOPS_PRIMER_API_KEY"
@@ -50,7 +54,12 @@ DESCRIPTIONS = {
     "timeout": "seconds to wait for the server, and for each part of a streamed answer",
     "max_retries": "retries after a failed request (0-5)",
     "temperature": "sampling temperature (0-2)",
+    "max_tokens": "longest answer, in tokens (a lesson needs about 1000)",
+    "context": "the server's context size, in tokens (follow-ups are fitted to it)",
 }
+# whole-number settings and their bounds: an answer needs room (a 600-word lesson is about
+# 1,000 tokens), and no server has a context of over ten million tokens
+_INT_RANGES = {"max_tokens": (64, 1_000_000), "context": (512, 10_000_000)}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal"}
 #: C0 controls, DEL and C1 controls: a value holding one breaks the TOML file or a screen
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -102,6 +111,8 @@ class Settings:
     max_retries: int
     temperature: float
     sources: dict[str, str]
+    max_tokens: int = 1500
+    context: int = 4096
     #: keys that were set but are not sent to this server, and why (for config and doctor)
     withheld: tuple[str, ...] = ()
     #: problems to mention on every command (a config file with a key others can read)
@@ -213,6 +224,12 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             number = int(value)
             if not 0 <= number <= 5:
                 raise ValueError("must be between 0 and 5")
+            return number
+        if name in _INT_RANGES:
+            number = int(value)
+            low_i, high_i = _INT_RANGES[name]
+            if not low_i <= number <= high_i:
+                raise ValueError(f"must be a whole number from {low_i} to {high_i:,}")
             return number
         text = str(value).strip()
         if _CONTROL.search(text):

@@ -75,10 +75,27 @@ class LLMError(PrimerError):
     exit_code = ExitCode.LLM
 
     def __init__(self, message: str, *, hint: str | None = None,
-                 unreachable: bool = False) -> None:
+                 unreachable: bool = False, midstream: bool = False) -> None:
         super().__init__(message, hint=hint)
         #: the server could not be reached at all (so replaying offline is the natural next step)
         self.unreachable = unreachable
+        #: the stream was open and ended or broke before the answer was complete (the
+        #: server is there: asking again may work)
+        self.midstream = midstream
+
+
+class EndpointNotFoundError(LLMError):
+    """The server answered 404 for the API itself (often a base URL missing ``/v1``)."""
+
+
+class ContextExceededError(LLMError):
+    """The server said the request is larger than its context window."""
+
+    def __init__(self, message: str, *, hint: str | None = None,
+                 n_ctx: int | None = None) -> None:
+        super().__init__(message, hint=hint)
+        #: the server's context size, when its error names it
+        self.n_ctx = n_ctx
 
 
 class NoAnswerError(PrimerError):

@@ -99,6 +99,31 @@ class Reading:
     url: str | None = spec(description="Where to find it.", default=None)
 
 
+#: the lab check suites that ship in the package (``labs.SUITES`` maps them to modules)
+LAB_SUITES = ("fingerprint", "pipeline", "versioning", "serving", "drift", "ml-tests", "llm-eval")
+FILE_NAME_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
+
+
+@record
+class LabSpec:
+    """A hands-on lab: files to edit, checked by one of the package's check suites."""
+
+    title: str = spec(description="What the learner builds, e.g. 'Fingerprint two runs'.",
+                      max_length=80)
+    minutes: int = spec(description="Estimated minutes (aim for 10 or fewer).", minimum=1)
+    suite: str = spec(description="The package's check suite: " + ", ".join(LAB_SUITES) + ".",
+                      pattern="|".join(LAB_SUITES))
+    task: str = spec(description="The task in Markdown: what to build and why it is the real "
+                     "practice.", min_length=1)
+    files: tuple[str, ...] = spec(
+        description="Files the learner edits; each has a starter in labs/<lesson-id>/starter/ "
+        "and a reference in labs/<lesson-id>/solution/.", min_items=1, pattern=FILE_NAME_PATTERN)
+    hints: tuple[str, ...] = spec(description="Hints that escalate, shown one at a time.",
+                                  min_items=3)
+    starter_fails: tuple[str, ...] = spec(
+        description="Checks the starter must fail (`lab verify` makes sure).", default=())
+
+
 @record
 class Lesson:
     """One lesson of the course, as written in a YAML file in lessons/."""
@@ -120,6 +145,8 @@ class Lesson:
     tools: tuple[Tool, ...] = spec(description="Tools the lesson names.", default=())
     reading: tuple[Reading, ...] = spec(description="Further reading.", default=())
     diagram: str | None = spec(description="Optional diagram, plain text.", default=None)
+    lab: LabSpec | None = spec(description="The hands-on lab that closes the lesson.",
+                               default=None)
     path: Path | None = field(default=None, compare=False, metadata={"internal": True})
 
     def theme(self, text: str) -> Theme:
@@ -278,7 +305,55 @@ def _semantic_issues(lesson: Lesson) -> list[tuple[tuple[str | int, ...], str, s
                 (("themes", i, "id"), f"themes[{i}].id", f"theme id {theme.id!r} is used twice")
             )
         seen.add(theme.id)
+    if lesson.lab is not None and lesson.path is not None:
+        out.extend(_lab_issues(lesson.path.parent, lesson.id, lesson.lab))
     return out
+
+
+def _lab_issues(course_dir: Path, lesson_id: str, lab: LabSpec) -> list[
+    tuple[tuple[str | int, ...], str, str]
+]:
+    """Every file the lab names has a starter and a solution: regular files in the course."""
+    out = []
+    root = course_dir.resolve()
+    for i, name in enumerate(lab.files):
+        for kind in ("starter", "solution"):
+            path = course_dir / "labs" / lesson_id / kind / name
+            try:
+                real = path.resolve(strict=True)
+                inside = root in real.parents and real.is_file() and not path.is_symlink()
+            except OSError:
+                out.append((("lab", "files", i), f"lab.files[{i}]",
+                            f"labs/{lesson_id}/{kind}/{name} is missing"))
+                continue
+            if not inside:
+                out.append((("lab", "files", i), f"lab.files[{i}]",
+                            f"labs/{lesson_id}/{kind}/{name} must be a regular file inside the "
+                            "course folder"))
+    return out
+
+
+def answer_is_longest(q: QuizQuestion) -> bool:
+    """True when the right choice is strictly the longest (by characters): a cue to guess by."""
+    others = [len(c) for c in q.choices if c != q.answer]
+    return bool(others) and len(q.answer) > max(others)
+
+
+def lesson_warnings(lesson: Lesson) -> list[Problem]:
+    """Things that are allowed but hurt learners: a quiz that can be passed by length alone."""
+    assert lesson.path is not None
+    quiz = lesson.quiz
+    longest = sum(answer_is_longest(q) for q in quiz)
+    if not quiz or 2 * longest <= len(quiz):
+        return []
+    return [
+        Problem(
+            lesson.path,
+            f"warning: quiz: the right choice is the longest in {longest} of {len(quiz)} "
+            "questions; make the choices alike in length",
+            line=line_of(lesson.path, ("quiz",)),
+        )
+    ]
 
 
 def load_lesson(path: Path) -> Lesson:

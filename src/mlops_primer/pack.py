@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import prompts
-from .errors import PackError, PrimerError
+from .errors import LLMError, PackError, PrimerError
 from .lessons import Course, Lesson, Theme
 from .prompts import Message
 
@@ -354,6 +355,28 @@ def build_jobs(course: Course, output: Path) -> tuple[list[BuildJob], int]:
     return jobs, kept
 
 
+@dataclass
+class BuildResult:
+    """What a build did besides writing answers: failures, and the retries it made."""
+
+    failures: int = 0
+    #: answers cut off while other requests were in flight, asked again one at a time
+    one_at_a_time: int = 0
+    #: answers that stopped at the length limit and were asked again
+    length_retries: int = 0
+
+
+MAX_BUILD_RETRIES = 3  # a job asked more often than this fails with its last error
+
+
+class _Retry(Exception):
+    """A job to ask again (internal to ``build``)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why  # "crowded" | "length"
+
+
 def build(
     jobs: list[BuildJob],
     output: Path,
@@ -362,20 +385,68 @@ def build(
     concurrency: int,
     created_at: str,
     on_done: Callable[[BuildJob, PrimerError | None], None],
-) -> int:
+) -> BuildResult:
     """Answer every job, ``concurrency`` at a time; each answer is appended as it completes.
 
-    Returns the number of failures (each reported through ``on_done``).
-    """
-    lock = threading.Lock()
-    failures = 0
-    local = threading.local()
+    Two kinds of answer are never written, and asked again:
 
-    def run(job: BuildJob) -> None:
-        provider = getattr(local, "provider", None)
-        if provider is None:
-            provider = local.provider = provider_factory()
-        ans = provider.stream(job.messages, lambda _t: None)
+    - one that stopped at the length limit (finish reason ``length``): asked once more,
+      and reported as a failure if it stops there again;
+    - one cut off (the stream ended or broke without a finish reason) while other
+      requests were in flight. Some servers answer one request at a time and end the
+      running stream when another arrives (llama-cpp-python's does): from the first
+      such cut on, the build goes on one request at a time, and the cut answers are
+      asked again then.
+
+    ``on_done`` is called in the calling thread, once per job that ended (answered or
+    failed; jobs dropped because the server cannot be reached are not reported).
+    """
+    lock = threading.Condition()
+    todo: deque[tuple[int, BuildJob, int]] = deque((i, job, 0) for i, job in enumerate(jobs))
+    results: queue.Queue[tuple[BuildJob, BaseException | None] | None] = queue.Queue()
+    running: set[int] = set()
+    crowded: set[int] = set()
+    length_tried: set[int] = set()
+    state = {"busy": 0, "serial": False, "stop": False}
+    outcome = BuildResult()
+
+    def take(worker: int) -> tuple[int, BuildJob, int] | None:
+        with lock:
+            while True:
+                if state["stop"] or (state["serial"] and worker != 0):
+                    return None
+                if todo:
+                    state["busy"] += 1
+                    return todo.popleft()
+                if not state["busy"]:
+                    lock.notify_all()
+                    return None
+                lock.wait(0.2)
+
+    def answer(provider: Any, index: int, job: BuildJob, tries: int) -> None:
+        with lock:
+            if running:  # everyone in flight now shares the server with someone
+                crowded.update(running)
+                crowded.add(index)
+            running.add(index)
+        try:
+            ans = provider.stream(job.messages, lambda _t: None)
+        except LLMError as exc:
+            if exc.midstream and index in crowded and tries < MAX_BUILD_RETRIES:
+                raise _Retry("crowded") from exc
+            raise
+        finally:
+            with lock:
+                running.discard(index)
+                crowded.discard(index)
+        if ans.finish_reason == "length":
+            if index not in length_tried:
+                length_tried.add(index)
+                raise _Retry("length")
+            raise LLMError(
+                "the answer reached the length limit twice, and was not written",
+                hint="raise the limit with --max-tokens (e.g. 3000)",
+            )
         rec = record(
             messages=[m.as_dict() for m in job.messages],
             answer=ans.text,
@@ -394,30 +465,58 @@ def build(
         with lock:
             append_record(output, rec)
 
-    output.parent.mkdir(parents=True, exist_ok=True)
-    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
-    futures = {pool.submit(run, job): job for job in jobs}
-    try:
-        for fut in as_completed(futures):
-            job = futures[fut]
-            if fut.cancelled():
-                continue
-            exc = fut.exception()
-            if exc is not None and not isinstance(exc, PrimerError):
-                raise exc
-            if exc is not None:
-                failures += 1
+    def work(worker: int) -> None:
+        provider = None
+        while True:
+            item = take(worker)
+            if item is None:
+                return
+            index, job, tries = item
+            try:
+                if provider is None:
+                    provider = provider_factory()
+                answer(provider, index, job, tries)
+                results.put((job, None))
+            except _Retry as retry:
+                with lock:
+                    if retry.why == "crowded":
+                        state["serial"] = True
+                        outcome.one_at_a_time += 1
+                    else:
+                        outcome.length_retries += 1
+                    todo.append((index, job, tries + 1))
+            except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
                 if getattr(exc, "unreachable", False):
-                    # no server: the other jobs would only fail the same way
-                    for other in futures:
-                        other.cancel()
-            on_done(job, exc)  # type: ignore[arg-type]
-    except BaseException:
-        # Ctrl-C or a bug: stop what has not started; answers written stay (builds resume)
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    return failures
+                    with lock:  # no server: the other jobs would only fail the same way
+                        state["stop"] = True
+                results.put((job, exc))
+            finally:
+                with lock:
+                    state["busy"] -= 1
+                    lock.notify_all()
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    threads = [threading.Thread(target=work, args=(n,), name=f"pack-build-{n}", daemon=True)
+               for n in range(max(1, concurrency))]
+    for t in threads:
+        t.start()
+    while True:
+        try:
+            item = results.get(timeout=0.1)
+        except queue.Empty:
+            if not any(t.is_alive() for t in threads) and results.empty():
+                break
+            continue
+        assert item is not None
+        job, exc = item
+        if exc is not None and not isinstance(exc, PrimerError):
+            with lock:
+                state["stop"] = True
+            raise exc
+        if exc is not None:
+            outcome.failures += 1
+        on_done(job, exc)  # type: ignore[arg-type]
+    return outcome
 
 
 @dataclass

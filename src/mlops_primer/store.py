@@ -86,14 +86,41 @@ def _m002_progress(db: sqlite3.Connection) -> None:
     )
 
 
-def _m003_answers_by_date(db: sqlite3.Connection) -> None:
-    # `cache list` shows the newest answers first, a page at a time: without this index
-    # SQLite reads every row (answers and all) to sort them by date
+def _m_labs(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE labs (
+            lesson_id TEXT PRIMARY KEY,
+            workspace TEXT NOT NULL,
+            seed INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'started',
+            checks INTEGER NOT NULL DEFAULT 0,
+            failures INTEGER NOT NULL DEFAULT 0,
+            hints INTEGER NOT NULL DEFAULT 0,
+            findings TEXT NOT NULL DEFAULT '[]',
+            started_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            passed_at TEXT
+        )
+        """
+    )
+
+
+
+def _m_answers_truncated(db: sqlite3.Connection) -> None:
+    """Mark answers that stopped at the length limit, so they are never taken as whole."""
+    db.execute("ALTER TABLE answers ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE answers SET truncated = 1 WHERE finish_reason = 'length'")
+
+
+def _m_answers_by_date(db: sqlite3.Connection) -> None:
+    """`cache list` shows the newest answers first, a page at a time: without this index
+    SQLite reads every row (answers and all) to sort them by date."""
     db.execute("CREATE INDEX answers_created ON answers (created_at)")
 
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _m001_answers, _m002_progress, _m003_answers_by_date,
+    _m001_answers, _m002_progress, _m_labs, _m_answers_truncated, _m_answers_by_date,
 ]
 
 
@@ -127,12 +154,14 @@ class StoredAnswer(NamedTuple):
     completion_tokens: int | None
     latency_ms: int | None
     created_at: str
+    truncated: bool = False  # it stopped at the length limit (finish reason "length")
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> StoredAnswer:
         data = dict(row)
         data.pop("content_hash", None)
         data["messages"] = json.loads(data["messages"])
+        data["truncated"] = bool(data.get("truncated"))
         return cls(**data)
 
 
@@ -173,6 +202,27 @@ class Progress:
     def done(self) -> bool:
         """True once the lesson was completed."""
         return self.completed_at is not None
+
+
+@dataclass(eq=False, repr=False)
+class LabState:
+    """A learner's lab: where its folder is, and how the checks went."""
+
+    lesson_id: str
+    workspace: str
+    seed: int
+    state: str = "started"  # 'started' or 'passed' (a pass stays a pass)
+    checks: int = 0  # `lab check` runs
+    failures: int = 0  # runs with a failed check
+    hints: int = 0  # hints shown
+    findings: list[dict[str, Any]] = field(default_factory=list)  # of the last run
+    started_at: str = ""
+    updated_at: str = ""
+    passed_at: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.passed_at is not None
 
 
 def content_hash(messages_hash: str, model: str, answer: str) -> str:
@@ -403,10 +453,17 @@ class Store:
         latency_ms: int | None = None,
         created_at: str | None = None,
     ) -> tuple[int, bool]:
-        """Store a complete answer; returns (row id, True if it was new)."""
+        """Store a complete answer; returns (row id, True if it was new).
+
+        An answer that ended at the length limit (finish reason ``length``) is stored
+        marked ``truncated``: lookups prefer any complete answer to it.
+        """
         if not finish_reason:
             raise ValueError("only complete answers (with a finish reason) are stored")
-        chash = content_hash(messages_hash, model, answer)
+        truncated = finish_reason == "length"
+        # a cut-off answer and a complete one with the same text are different answers
+        chash = content_hash(messages_hash, model, answer + ("\n(truncated)" if truncated
+                                                             else ""))
         if host and "@" in host:  # credentials from a base URL never reach the store
             host = host.rpartition("@")[2]
         with self._write() as db:
@@ -416,29 +473,33 @@ class Store:
             cur = db.execute(
                 """INSERT INTO answers (key, messages_hash, content_hash, kind, lesson_id,
                    theme_id, theme_label, messages, answer, model, host, source, finish_reason,
-                   prompt_tokens, completion_tokens, latency_ms, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   prompt_tokens, completion_tokens, latency_ms, created_at, truncated)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     key, messages_hash, chash, kind, lesson_id, theme_id, theme_label,
                     json.dumps(messages, ensure_ascii=False), answer, model, host, source,
                     finish_reason, prompt_tokens, completion_tokens, latency_ms,
-                    created_at or now_iso(),
+                    created_at or now_iso(), int(truncated),
                 ),
             )
             return int(cur.lastrowid or 0), True
 
     def find(self, key: str) -> StoredAnswer | None:
-        """The newest answer for exactly this model, prompt and settings."""
+        """The newest answer for exactly this model, prompt and settings: a complete one if
+        there is any, else the newest truncated one (the caller sees ``truncated``)."""
         rows = self._read(
-            "SELECT * FROM answers WHERE key = ? ORDER BY created_at DESC, id DESC LIMIT 1", (key,)
+            "SELECT * FROM answers WHERE key = ? ORDER BY truncated, created_at DESC, id DESC "
+            "LIMIT 1",
+            (key,),
         )
         return StoredAnswer.from_row(rows[0]) if rows else None
 
     def find_by_messages(self, messages_hash: str) -> StoredAnswer | None:
-        """The newest answer to these exact messages, from any model (for offline replay)."""
+        """The newest answer to these exact messages, from any model (for offline replay):
+        a complete one if there is any, else the newest truncated one."""
         rows = self._read(
-            "SELECT * FROM answers WHERE messages_hash = ? ORDER BY created_at DESC, id DESC "
-            "LIMIT 1",
+            "SELECT * FROM answers WHERE messages_hash = ? ORDER BY truncated, created_at DESC, "
+            "id DESC LIMIT 1",
             (messages_hash,),
         )
         return StoredAnswer.from_row(rows[0]) if rows else None
@@ -534,6 +595,45 @@ class Store:
             else:
                 cur = db.execute("DELETE FROM progress")
             return cur.rowcount
+
+
+    # -- labs --------------------------------------------------------------------------
+
+    def lab(self, lesson_id: str) -> LabState | None:
+        """One lesson's lab, or None if never started."""
+        rows = self._read("SELECT * FROM labs WHERE lesson_id = ?", (lesson_id,))
+        return _lab(rows[0]) if rows else None
+
+    def all_labs(self) -> dict[str, LabState]:
+        """Every lab started, by lesson id."""
+        try:
+            rows = self._read("SELECT * FROM labs ORDER BY updated_at DESC")
+        except StoreError:
+            if self.readonly:  # a read-only look at a store made before labs existed
+                return {}
+            raise
+        return {r["lesson_id"]: _lab(r) for r in rows}
+
+    def save_lab(self, lab: LabState) -> None:
+        """Write one lab's state in a single transaction."""
+        stamp = now_iso()
+        lab.updated_at = stamp
+        lab.started_at = lab.started_at or stamp
+        with self._write() as db:
+            db.execute(
+                """INSERT OR REPLACE INTO labs (lesson_id, workspace, seed, state, checks,
+                       failures, hints, findings, started_at, updated_at, passed_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (lab.lesson_id, lab.workspace, lab.seed, lab.state, lab.checks, lab.failures,
+                 lab.hints, json.dumps(lab.findings), lab.started_at, lab.updated_at,
+                 lab.passed_at),
+            )
+
+
+def _lab(row: sqlite3.Row) -> LabState:
+    data = dict(row)
+    data["findings"] = json.loads(data["findings"] or "[]")
+    return LabState(**data)
 
 
 def _rollback(db: sqlite3.Connection) -> None:

@@ -15,6 +15,7 @@ from .lessons import (
     course_problems,
     lesson_files,
     lesson_problems,
+    lesson_warnings,
     line_of,
     read_yaml,
 )
@@ -22,10 +23,15 @@ from .lessons import (
 
 @dataclass
 class Report:
-    """What ``validate`` found: the files it read and the problems in them."""
+    """What ``validate`` found: the files it read, the problems in them, and warnings.
+
+    A warning (such as a quiz whose right choice is mostly the longest) does not make the
+    report fail: the course still works, but a learner is poorly served.
+    """
 
     files: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -62,6 +68,7 @@ def _check_group(folder: Path, files: list[Path], report: Report) -> None:
         report.problems.extend(problems)
         if lesson is not None:
             lessons.append(lesson)
+            report.warnings.extend(lesson_warnings(lesson))
     report.problems.extend(course_problems(lessons))
     course = Course(folder=folder, lessons=tuple(lessons))
     for lesson in lessons:

@@ -81,6 +81,7 @@ class Walkthrough:
         notice = self.tutor.offline_notice()
         if notice:
             self.say(notice, "yellow")
+        self.tutor.warm_up()  # the client gets ready while the learner reads and chooses
         try:
             lesson = start or self.choose_lesson()
             while lesson is not None:
@@ -278,9 +279,11 @@ class Walkthrough:
             if exc.unreachable:
                 return self._go_offline(lesson, theme)
             raw = self.ask(f"This prompt can be answered offline ({exc.replay.label}). "
-                           "Replay that? [Y/n]", footer=False)
+                           "Replay that? [Y/n] (or r to ask again)", footer=False)
             if raw.lower() in ("", "y", "yes"):
                 return self._show_replay(exc.replay)
+            if raw.lower() in ("r", "retry"):
+                return self._get_answer(lesson, theme, regenerate=regenerate)
             raise Back() from None  # no replay: choose the theme again
         except NoAnswerError:
             view.abort()
@@ -298,9 +301,21 @@ class Walkthrough:
         if reply.origin == "llm":
             view.close()
             self.say(f"({reply.label})", "dim")
+            self._truncated(reply)
             return reply
         view.abort()
         return self._show_replay(reply)
+
+    def _truncated(self, reply: Reply, *, again: str = "type 'r' to ask again") -> None:
+        """The line under an answer that stopped at the length limit."""
+        if reply.truncated:
+            settings = self.tutor.settings
+            limit = f" of {settings.max_tokens} tokens" if reply.origin == "llm" and \
+                settings is not None else ""
+            way = f"{again}, or raise" if not self.tutor.offline else "Raise"
+            self.say(f"The answer reached the length limit{limit} and stops there. "
+                     f"{way[0].upper()}{way[1:]} the limit: "
+                     "`mlops-primer config set max_tokens 3000`.", "yellow")
 
     def _incomplete(self, view: MarkdownStream) -> None:
         if view.text.strip():
@@ -315,14 +330,20 @@ class Walkthrough:
     def _show_replay(self, reply: Reply) -> Reply:
         self.say(f"\n({reply.label})", "dim")
         render_markdown(self.console, reply.text, plain=self.plain)
+        self._truncated(reply)
         return reply
 
     def followups(self, lesson: Lesson, theme: Theme | None, reply: Reply | None) -> None:
         if theme is None or reply is None or not reply.text:
             return
         if self.tutor.offline:
-            self.say("(Follow-up questions need an LLM; with one configured you can ask the "
-                     "tutor anything about this lesson here.)", "dim")
+            settings = self.tutor.settings
+            if settings is not None and settings.configured:
+                self.say(f"(Follow-up questions need the LLM, and {settings.host} could not "
+                         "be reached; run `mlops-primer learn` again once it is back.)", "dim")
+            else:
+                self.say("(Follow-up questions need an LLM; with one configured you can ask "
+                         "the tutor anything about this lesson here.)", "dim")
             self.ask("Press Enter to go on to the quiz:")
             return
         while True:
@@ -330,8 +351,13 @@ class Walkthrough:
             if raw.lower() in ("", "skip"):
                 return
             view = MarkdownStream(self.console, plain=self.plain)
+
+            def asking() -> None:
+                self.say(f"Asking {self.tutor.provider().host}… (Ctrl-C stops)", "dim")
+
             try:
-                answer = self.tutor.followup(lesson, theme, reply, raw, view.feed)
+                answer = self.tutor.followup(lesson, theme, reply, raw, view.feed,
+                                             on_start=asking)
             except KeyboardInterrupt:
                 view.abort()
                 self.say("Stopped; nothing was stored.", "yellow")
@@ -346,6 +372,10 @@ class Walkthrough:
                 view.abort()
                 render_markdown(self.console, answer.text, plain=self.plain)
             self.say(f"({answer.label})", "dim")
+            if self.tutor.last_shortened:
+                self.say("(The lesson's answer was shortened to fit the server's context "
+                         "window for this question.)", "dim")
+            self._truncated(answer, again="ask it again")
 
     def quiz(self, lesson: Lesson, p: Progress) -> None:
         total = len(lesson.quiz)

@@ -17,7 +17,7 @@ import typer
 COMMANDS = {
     "learn": "learn", "lessons": "course", "prompt": "course", "validate": "course",
     "progress": "progress", "notes": "progress", "config": "llm", "doctor": "llm",
-    "cache": "cache", "pack": "pack",
+    "cache": "cache", "pack": "pack", "lab": "lab",
 }
 
 

@@ -40,6 +40,16 @@ Timeout = Annotated[
     typer.Option("--timeout", help="Seconds to wait for the server (and each streamed part).",
                  show_default=False),
 ]
+MaxTokens = Annotated[
+    int | None,
+    typer.Option("--max-tokens", help="Longest answer, in tokens (default 1500).",
+                 show_default=False),
+]
+Context = Annotated[
+    int | None,
+    typer.Option("--context", help="The server's context size, in tokens (default 4096).",
+                 show_default=False),
+]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
@@ -104,12 +114,14 @@ def course(lessons_dir: Path | None) -> Course:
 
 
 def settings(model: str | None = None, base_url: str | None = None,
-             timeout: float | None = None) -> Any:
+             timeout: float | None = None, *, max_tokens: int | None = None,
+             context: int | None = None) -> Any:
     """Effective LLM settings from flags, environment, config file and defaults; their
     warnings (a config file holding a key that others can read) go to stderr."""
     from ..config import load_settings
 
-    s = load_settings(flags={"model": model, "base_url": base_url, "timeout": timeout})
+    s = load_settings(flags={"model": model, "base_url": base_url, "timeout": timeout,
+                             "max_tokens": max_tokens, "context": context})
     for warning in s.warnings:
         err_console().print(warning, markup=False, highlight=False, style="yellow",
                             soft_wrap=True)

@@ -114,13 +114,19 @@ def validate(
                                                           show_default=False)] = None,
     lessons_dir: LessonsDir = None,
 ) -> None:
-    """Check lesson files: schema, unique ids, templates, quiz answers."""
+    """Check lesson files: schema, unique ids, templates, quiz answers.
+
+    Warns, without failing, when a quiz's right choice is the longest in more than half
+    of its questions (a learner could pass by picking the longest).
+    """
     from ..validation import validate as run
 
     targets = list(paths or [lessons_dir.expanduser() if lessons_dir else builtin_lessons_dir()])
     report = run(targets)
     for problem in report.problems:
         typer.echo(str(problem), err=True)
+    for warning in report.warnings:  # after the problems; the exit status ignores them
+        typer.echo(str(warning), err=True)
     n = len(report.files)
     if report.ok:
         typer.echo(f"{n} lesson file(s) valid.")

@@ -6,7 +6,19 @@ from typing import Annotated
 import typer
 
 from ..errors import Interrupted, LLMError, NoAnswerError
-from ._common import BaseUrl, LessonsDir, Model, Timeout, course, handled, out_console, settings
+from ._common import (
+    BaseUrl,
+    Context,
+    LessonsDir,
+    MaxTokens,
+    Model,
+    Timeout,
+    course,
+    err_console,
+    handled,
+    out_console,
+    settings,
+)
 
 
 @handled
@@ -26,6 +38,8 @@ def learn(
     model: Model = None,
     base_url: BaseUrl = None,
     timeout: Timeout = None,
+    max_tokens: MaxTokens = None,
+    context: Context = None,
     lessons_dir: LessonsDir = None,
 ) -> None:
     """Take the course: menu, lesson, metaphor world, answer, takeaways, quiz, notes."""
@@ -36,7 +50,7 @@ def learn(
     start = c.get(lesson) if lesson else None
     if start is not None and theme is not None:
         start.theme(theme)  # a bad theme fails now, before anything else happens
-    s = settings(model, base_url, timeout)
+    s = settings(model, base_url, timeout, max_tokens=max_tokens, context=context)
     console = out_console(plain)
     with open_store() as store:
         if store.notice:
@@ -56,7 +70,10 @@ def learn(
             msg = exc.one_line() if isinstance(exc, Interrupted) else (
                 f"stopped; your progress is saved - run `mlops-primer learn{where}` to continue"
             )
-            typer.echo(f"\n{msg}", err=True)
+            from rich.text import Text
+
+            # wrapped at words to the terminal's width, not cut mid-word by the terminal
+            err_console().print(Text(f"\n{msg}", style="yellow"))
             raise typer.Exit(130) from None
 
 
@@ -96,6 +113,10 @@ def _one_shot(tutor, lesson, theme_text, console) -> None:  # noqa: ANN001 - int
     else:
         render_markdown(console, reply.text, plain=not console.is_terminal)
     typer.echo(f"({reply.label})", err=True)
+    if reply.truncated:
+        limit = f" of {tutor.settings.max_tokens} tokens" if reply.origin == "llm" else ""
+        typer.echo(f"note: the answer reached the length limit{limit} and stops there - ask "
+                   "again with --no-cache, or raise the limit with --max-tokens 3000", err=True)
     sys.stdout.flush()
 
 

@@ -1,11 +1,22 @@
 """`config` and `doctor`: the LLM settings, and whether the server answers."""
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
 from ..errors import PrimerError
-from ._common import BaseUrl, Model, Timeout, handled, out_console, settings, write_json
+from ._common import (
+    BaseUrl,
+    Context,
+    MaxTokens,
+    Model,
+    Timeout,
+    handled,
+    out_console,
+    settings,
+    write_json,
+)
 
 config_app = typer.Typer(help="Show or change the LLM settings.", invoke_without_command=True)
 
@@ -53,8 +64,8 @@ def config_show(
 @config_app.command("set")
 @handled
 def config_set(
-    key: Annotated[str, typer.Argument(help="model, base_url, api_key, timeout, max_retries or "
-                                       "temperature.")],
+    key: Annotated[str, typer.Argument(help="model, base_url, api_key, timeout, max_retries, "
+                                       "temperature, max_tokens or context.")],
     value: Annotated[str, typer.Argument(help="The value; empty ('') removes the setting.")],
 ) -> None:
     """Write one setting to the config file (created with mode 0600)."""
@@ -66,20 +77,26 @@ def config_set(
 
 
 @handled
-def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = None) -> None:
+def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = None,
+           max_tokens: MaxTokens = None, context: Context = None) -> None:
     """Check the settings and reach the server; say what to do about each failure."""
+    from dataclasses import replace
+
+    from ..errors import EndpointNotFoundError
     from ..llm import OpenAIProvider
 
     console = out_console()
     failures = 0
 
-    def line(ok: bool, text: str) -> None:
+    def line(ok: bool | None, text: str) -> None:
+        """One finding: ok, FAIL (counted), or a note (None) that needs no fix."""
         nonlocal failures
-        failures += 0 if ok else 1
-        console.print(f"{'ok  ' if ok else 'FAIL'}  {text}", markup=False)
+        failures += 0 if ok or ok is None else 1
+        mark = "note" if ok is None else ("ok  " if ok else "FAIL")
+        console.print(f"{mark}  {text}", markup=False, highlight=False)
 
     try:
-        s = settings(model, base_url, timeout)
+        s = settings(model, base_url, timeout, max_tokens=max_tokens, context=context)
     except PrimerError as exc:
         line(False, exc.one_line())
         raise typer.Exit(1) from None
@@ -89,7 +106,7 @@ def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = Non
              "(Ollama: http://localhost:11434/v1); the offline pack works without one")
         raise typer.Exit(1)
     for note in s.withheld:
-        console.print(f"note  {note}", markup=False, highlight=False)
+        line(None, note)
     if s.api_key or s.sources["api_key"] == "base URL":
         line(True, s.key_route)
     elif s.is_local:
@@ -99,8 +116,19 @@ def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = Non
                else "set OPENAI_API_KEY or `mlops-primer config set api_key KEY`")
         line(False, f"no API key for {s.host} - {fix}")
     provider = OpenAIProvider(s)
+    models: list[str] = []
     try:
-        models = provider.list_models()
+        try:
+            models = provider.list_models()
+        except EndpointNotFoundError:
+            if not s.base_url or s.base_url.rstrip("/").endswith("/v1"):
+                raise
+            fixed = s.base_url.rstrip("/") + "/v1"
+            provider = OpenAIProvider(replace(s, base_url=fixed))
+            models = provider.list_models()  # it answers there: name the fix
+            was, now = s.shown_base_url, provider.settings.shown_base_url  # no credentials
+            line(False, f"{was} answers 404 but {now} works - the base URL needs "
+                 f"/v1: use --base-url {now}, or `mlops-primer config set base_url {now}`")
         line(True, f"{s.host} answers; it offers {len(models)} model(s)")
         if models and s.model not in models:
             sample = ", ".join(models[:8])
@@ -110,9 +138,71 @@ def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = Non
             line(True, f"model '{s.model}' is available")
     except PrimerError as exc:
         line(False, exc.one_line())
+        raise typer.Exit(1) from None
+    if not models or s.model in models:
+        _probe_answer(provider, line)
+    found = provider.context_size()
+    if found is not None:
+        n_ctx, where = found
+        if n_ctx == s.context:
+            line(True, f"context window: {n_ctx:,} tokens (the server says so at {where})")
+        else:
+            line(None, f"context window: {n_ctx:,} tokens (the server says so at {where}); "
+                 f"follow-ups are fitted to {s.context:,} - to match: `mlops-primer config "
+                 f"set context {n_ctx}`")
+    else:
+        line(None, f"the server does not say its context window; follow-ups are fitted to "
+             f"{s.context:,} tokens (`mlops-primer config set context N` if it differs)")
     if failures:
         raise typer.Exit(1)
     console.print("All good: `mlops-primer learn` will ask this LLM.")
+
+
+PROBE_TOKENS = 16
+
+
+def _probe_answer(provider: Any, line: Callable[[bool | None, str], None]) -> None:
+    """Ask for a long answer with a small max_tokens: does the server stream, count tokens,
+    and stop at the limit?"""
+    from dataclasses import replace
+
+    from ..llm import OpenAIProvider
+    from ..prompts import Message
+
+    probe = OpenAIProvider(replace(provider.settings, max_tokens=PROBE_TOKENS, max_retries=0))
+    pieces: list[str] = []
+    try:
+        ans = probe.stream([Message("user", "Count from 1 to 200 in words, one number a "
+                                    "line. Write nothing else.")], pieces.append)
+    except PrimerError as exc:
+        if getattr(exc, "midstream", False):  # e.g. a reasoning model spent the 16 tokens
+            line(None, f"a short test answer ({PROBE_TOKENS} tokens) came back empty or cut: "
+                 "cannot tell whether the server streams, counts tokens or honours "
+                 "max_tokens")
+        else:
+            line(False, f"a short test answer failed: {exc.one_line()}")
+        return
+    host = provider.host
+    if len(pieces) > 1:
+        line(True, f"{host} streams its answers ({len(pieces)} pieces for a short one)")
+    else:
+        line(None, f"{host} sent its answer in one piece: answers will appear all at once")
+    if ans.completion_tokens is not None:
+        line(True, f"{host} sends token usage (the context budget uses its counts)")
+    else:
+        line(None, f"{host} sends no token usage: the context budget is estimated from "
+             "characters")
+    used = ans.completion_tokens
+    if ans.finish_reason == "length":
+        line(True, f"{host} honours max_tokens (a test answer stopped at {PROBE_TOKENS})")
+    elif (used is not None and used > PROBE_TOKENS) or (
+            used is None and len(ans.text) > PROBE_TOKENS * 12):
+        size = f"{used} tokens" if used is not None else f"{len(ans.text)} characters"
+        line(False, f"{host} ignored max_tokens ({size} for a limit of {PROBE_TOKENS}) - "
+             "answers may run long; check the server's own limit (llama-server: -n 1500)")
+    else:
+        line(None, f"{host} ended the test answer before the limit: cannot tell whether it "
+             "honours max_tokens")
 
 
 def register(app: typer.Typer, only: str | None = None) -> None:

@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from ._common import BaseUrl, LessonsDir, Model, Timeout, course, handled, out_console, settings
+from ._common import (
+    BaseUrl,
+    LessonsDir,
+    MaxTokens,
+    Model,
+    Timeout,
+    course,
+    handled,
+    out_console,
+    settings,
+)
 
 pack_app = typer.Typer(help="Offline answer packs: check the course's, or build one with an "
                        "LLM.", no_args_is_help=True)
@@ -60,6 +70,7 @@ def pack_build(
     model: Model = None,
     base_url: BaseUrl = None,
     timeout: Timeout = None,
+    max_tokens: MaxTokens = None,
     lessons_dir: LessonsDir = None,
 ) -> None:
     """Answer every lesson x suggested theme with an LLM, into a pack `cache import` reads."""
@@ -71,7 +82,7 @@ def pack_build(
     from ..store import now_iso
 
     c = course(lessons_dir)
-    s = settings(model, base_url, timeout)
+    s = settings(model, base_url, timeout, max_tokens=max_tokens)
     if not s.configured:
         raise ConfigError("pack build needs an LLM",
                           hint="set OPENAI_API_KEY, or --base-url for a local server")
@@ -97,8 +108,8 @@ def pack_build(
                 failed.append(f"{job.lesson.id} x {job.theme.id}: {exc.one_line()}")
 
         try:
-            build(jobs, output, lambda: OpenAIProvider(s), concurrency=concurrency,
-                  created_at=now_iso(), on_done=done)
+            result = build(jobs, output, lambda: OpenAIProvider(s), concurrency=concurrency,
+                           created_at=now_iso(), on_done=done)
         except KeyboardInterrupt:
             bar.stop()
             typer.echo(f"\nStopped: {written} answer(s) written to {output}; run the same "
@@ -109,6 +120,14 @@ def pack_build(
             os._exit(130)
     for line in failed:
         typer.echo(f"failed: {line}", err=True)
+    if result.one_at_a_time:
+        typer.echo(f"{result.one_at_a_time} answer(s) were cut off while other requests were "
+                   f"in flight: {s.host} seems to answer one request at a time, so the build "
+                   "went on one at a time (next time: --concurrency 1).", err=True)
+    if result.length_retries:
+        typer.echo(f"{result.length_retries} answer(s) reached the length limit of "
+                   f"{s.max_tokens} tokens and were asked again (cut-off answers are never "
+                   "written; --max-tokens raises the limit).", err=True)
     missing = len(jobs) - written
     where = f"{written} answer(s) written to {output}" if written else "nothing written"
     typer.echo(where + (f"; {missing} not answered (run again to retry them)" if missing

@@ -44,6 +44,7 @@ def progress(
         if lesson:
             raise typer.BadParameter("a LESSON goes with --reset", param_hint="LESSON")
         data = store.all_progress()
+        labs = store.all_labs()
     if as_json:
         write_json([
             {
@@ -57,6 +58,9 @@ def progress(
                 "quiz_total": data[x.id].quiz_total if x.id in data else None,
                 "seconds_spent": data[x.id].seconds_spent if x.id in data else 0,
                 "completed_at": data[x.id].completed_at if x.id in data else None,
+                "lab": None if x.lab is None else (
+                    "passed" if x.id in labs and labs[x.id].passed
+                    else "started" if x.id in labs else "not_started"),
             }
             for x in c.lessons
         ])

@@ -1,0 +1,1 @@
+"""The check suites, one module per lab (see ``labs.SUITES``)."""
