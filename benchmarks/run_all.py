@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _bench as b  # noqa: E402
 
 BENCHMARKS = ("startup", "stream_render", "replay", "store_lookup", "lab_check", "first_token",
-              "oneshot", "pack_throughput")
+              "oneshot", "pack_throughput", "cache_list")
 
 
 def main() -> int:

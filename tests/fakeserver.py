@@ -16,7 +16,9 @@ real sockets and the real SSE parsing:
   ``context_length_exceeded`` instead;
 - ``"empty"``: HTTP 200 and an event stream with no answer in it, only ``[DONE]``;
 - ``"cut"``: a few chunks in chunked transfer encoding (as real servers send them), then
-  the connection is reset: the client sees a broken read, not a clean end.
+  the connection is reset: the client sees a broken read, not a clean end;
+- ``"echo_key"``: HTTP 400 whose error message repeats the Authorization header it got
+  (as some servers do), to prove no output shows it.
 
 ``stream_model`` is the model name the chunks report (default: the one asked for), and
 ``error_text`` replaces the message of every HTTP error, so a test can make the server
@@ -194,6 +196,10 @@ class FakeOpenAI:
                 fault = owner.take_fault()
                 if fault == "400":
                     return self._error(400, "Bad request", "invalid_request_error")
+                if fault == "echo_key":
+                    return self._error(400, "Invalid request sent with Authorization: "
+                                       f"{self.headers.get('Authorization')}",
+                                       "invalid_request_error")
                 if fault != "context" and owner.context_size is not None:
                     used = sum(len(str(m.get("content", ""))) // 4 + 4
                                for m in body.get("messages") or [] if isinstance(m, dict))

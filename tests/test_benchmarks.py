@@ -14,6 +14,7 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import cache_list  # noqa: E402
 import first_token  # noqa: E402
 import lab_check  # noqa: E402
 import oneshot  # noqa: E402
@@ -48,6 +49,12 @@ def test_store_lookup_runs_on_a_small_store() -> None:
     rows = figures(store_lookup.run(answers=300, lookups=30))
     assert "store: find(key) median / p95" in rows
     assert "store: find_by_messages(hash) median / p95" in rows
+
+
+def test_cache_list_runs_on_a_small_store() -> None:
+    rows = figures(cache_list.run(answers=60, runs=1))
+    assert "cache list with 60 answers (end to end)" in rows
+    assert rows["cache list with 60 answers (end to end)"].target == "< 1 s"
 
 
 def test_stream_render_pieces_run() -> None:

@@ -251,8 +251,9 @@ def test_api_key_canary_never_leaks(server, home: Path) -> None:
     canary = f"sk-canary-{uuid.uuid4().hex}"
     outputs: list[str] = []
 
-    # 1. from the environment: a refused key, then a good run
-    env = {"OPENAI_API_KEY": canary}
+    # 1. from the environment: a refused key, then a good run (OPENAI_API_KEY goes only
+    # to OpenAI or to the server OPENAI_BASE_URL names: here the one --base-url names too)
+    env = {"OPENAI_API_KEY": canary, "OPENAI_BASE_URL": server.base_url}
     server.fault = "401"
     refused = learn(server.base_url, env=env)
     assert refused.returncode == int(ExitCode.LLM)

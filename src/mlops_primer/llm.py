@@ -133,13 +133,11 @@ def _n_ctx_of_props(props: Any) -> int | None:
     return None
 
 
-def scrub(text: str, secret: str | None) -> str:
-    """Remove a secret (and its common partial forms) from text we are about to show."""
-    if secret:
-        text = text.replace(secret, "***")
-        if len(secret) > 12:
-            text = text.replace(secret[:8], "***").replace(secret[-8:], "***")
-    return text
+def scrub(text: str, *secrets: str | None) -> str:
+    """Remove secrets (and their common partial forms) from text we are about to show."""
+    from .config import redact
+
+    return redact(text, [x for x in secrets if x])
 
 
 MAX_MODEL_CHARS = 200
@@ -257,7 +255,7 @@ class OpenAIProvider:
         detail = ""
         body_msg = getattr(exc, "message", None) or str(exc)
         if body_msg:
-            detail = " ".join(scrub(str(body_msg), s.api_key).split())[:160]
+            detail = " ".join(scrub(str(body_msg), *s.secrets).split())[:160]
         if isinstance(exc, openai.AuthenticationError):
             return LLMError(
                 f"{where} refused the API key (HTTP 401)",
@@ -271,8 +269,8 @@ class OpenAIProvider:
         if isinstance(exc, openai.NotFoundError):
             if "model" not in detail.lower():  # the path, not the model, is unknown
                 return EndpointNotFoundError(
-                    f"{where} has no OpenAI API at {s.base_url} (HTTP 404)",
-                    hint=_v1_hint(s.base_url),
+                    f"{where} has no OpenAI API at {s.shown_base_url} (HTTP 404)",
+                    hint=_v1_hint(s.shown_base_url),
                 )
             return LLMError(
                 f"model '{s.model}' was not found on {where} (HTTP 404)",
@@ -450,8 +448,9 @@ class OpenAIProvider:
 
             if isinstance(exc, openai.NotFoundError):  # /models itself is missing
                 raise EndpointNotFoundError(
-                    f"{self.host} has no OpenAI API at {self.settings.base_url} (HTTP 404)",
-                    hint=_v1_hint(self.settings.base_url),
+                    f"{self.host} has no OpenAI API at {self.settings.shown_base_url} "
+                    "(HTTP 404)",
+                    hint=_v1_hint(self.settings.shown_base_url),
                 ) from exc
             raise self._error(exc) from exc
 

@@ -7,11 +7,14 @@ a crash can lose an answer but never leave half of one. A file that is not a
 database is moved aside (never deleted) and a fresh store started.
 
 The schema evolves through ``MIGRATIONS``: small named functions, each run once and
-recorded in the ``_migrations`` table, in order.
+recorded in the ``_migrations`` table, in order. A store that records a migration this
+code does not know was made by a newer mlops-primer: it is refused, for reading and
+writing alike, and left exactly as it is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -26,6 +29,11 @@ from typing import Any, NamedTuple
 from .errors import StoreError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class StoreRefused(StoreError):
+    """The store exists but must not be used as it is: made by a newer mlops-primer, or
+    unreadable where it cannot be moved aside (a read-only open)."""
 
 
 def _m001_answers(db: sqlite3.Connection) -> None:
@@ -120,8 +128,15 @@ def _m_worlds_read(db: sqlite3.Connection) -> None:
     )
 
 
+def _m_answers_by_date(db: sqlite3.Connection) -> None:
+    """`cache list` shows the newest answers first, a page at a time: without this index
+    SQLite reads every row (answers and all) to sort them by date."""
+    db.execute("CREATE INDEX answers_created ON answers (created_at)")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m001_answers, _m002_progress, _m_labs, _m_answers_truncated, _m_worlds_read,
+    _m_answers_by_date,
 ]
 
 
@@ -164,6 +179,22 @@ class StoredAnswer(NamedTuple):
         data["messages"] = json.loads(data["messages"])
         data["truncated"] = bool(data.get("truncated"))
         return cls(**data)
+
+
+class AnswerSummary(NamedTuple):
+    """One line of `cache list`: the columns it shows, not the prompt or the whole answer."""
+
+    id: int
+    kind: str
+    lesson_id: str | None
+    theme_id: str | None
+    theme_label: str | None
+    model: str
+    host: str | None
+    source: str
+    created_at: str
+    words: int
+    latency_ms: int | None
 
 
 @dataclass(eq=False, repr=False)
@@ -219,6 +250,7 @@ def content_hash(messages_hash: str, model: str, answer: str) -> str:
 
 def _friendly(exc: sqlite3.Error, path: Path) -> StoreError:
     text = str(exc).lower()
+    name = getattr(exc, "sqlite_errorname", "") or ""  # Python 3.11+: e.g. SQLITE_IOERR_WRITE
     if "readonly" in text or "read-only" in text:
         return StoreError(
             f"cannot write to the store {path}: it is read-only",
@@ -228,6 +260,15 @@ def _friendly(exc: sqlite3.Error, path: Path) -> StoreError:
         return StoreError(
             f"cannot write to the store {path}: the disk is full",
             hint="free some space; your earlier answers and progress are safe",
+        )
+    if name.startswith("SQLITE_IOERR") or "disk i/o error" in text:
+        # what a full disk or a file-size limit looks like when SQLite was growing its
+        # journal or shared-memory file rather than the database itself
+        return StoreError(
+            f"cannot write to the store {path}: the disk refused the write (disk I/O error: "
+            "is it full?)",
+            hint="free some space, or set MLOPS_PRIMER_HOME to another folder; your earlier "
+            "answers and progress are safe",
         )
     if "unable to open" in text:
         return StoreError(
@@ -289,7 +330,7 @@ class Store:
 
     def _move_aside(self, why: str) -> None:
         if self.readonly:
-            raise StoreError(f"the store {self.path} cannot be read: {why}")
+            raise StoreRefused(f"the store {self.path} cannot be read: {why}")
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         target = self.path.with_name(f"{self.path.name}.broken-{stamp}")
         n = 1
@@ -315,6 +356,7 @@ class Store:
         db.row_factory = sqlite3.Row
         try:
             db.execute("PRAGMA busy_timeout = 10000")
+            self._refuse_newer(db)  # before anything below can change the file
             if not self.readonly:
                 _set_wal(db)
                 db.execute("PRAGMA synchronous = NORMAL")
@@ -324,6 +366,27 @@ class Store:
             db.close()
             raise
         return db
+
+    def _refuse_newer(self, db: sqlite3.Connection) -> None:
+        """Refuse a store that records migrations this code does not know.
+
+        Its tables may have columns or meanings we would get wrong, and migrating or
+        writing it could spoil it for the version that made it: read nothing, write
+        nothing, and say how to go on.
+        """
+        try:
+            done = [row[0] for row in db.execute("SELECT name FROM _migrations")]
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc).lower():
+                return  # a new file, or not one of ours yet
+            raise
+        unknown = set(done) - {m.__name__.lstrip("_") for m in MIGRATIONS}
+        if unknown:
+            raise StoreRefused(
+                f"the store {self.path} was made by a newer mlops-primer; it was left "
+                "untouched",
+                hint="upgrade, or set MLOPS_PRIMER_HOME to use another folder",
+            )
 
     @staticmethod
     def _migrate(db: sqlite3.Connection) -> None:
@@ -345,7 +408,7 @@ class Store:
                 db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, now_iso()))
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                _rollback(db)
                 raise
 
     def migrations(self) -> list[str]:
@@ -373,8 +436,7 @@ class Store:
                 yield self._db
                 self._db.execute("COMMIT")
             except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
+                _rollback(self._db)
                 raise
         except sqlite3.Error as exc:
             raise _friendly(exc, self.path) from None
@@ -418,6 +480,8 @@ class Store:
         # a cut-off answer and a complete one with the same text are different answers
         chash = content_hash(messages_hash, model, answer + ("\n(truncated)" if truncated
                                                              else ""))
+        if host and "@" in host:  # credentials from a base URL never reach the store
+            host = host.rpartition("@")[2]
         with self._write() as db:
             row = db.execute("SELECT id FROM answers WHERE content_hash = ?", (chash,)).fetchone()
             if row:
@@ -460,6 +524,28 @@ class Store:
         """One answer by its id."""
         rows = self._read("SELECT * FROM answers WHERE id = ?", (answer_id,))
         return StoredAnswer.from_row(rows[0]) if rows else None
+
+    def summaries(self, limit: int | None = None) -> list[AnswerSummary]:
+        """The newest answers first, ``limit`` of them (all when None), for `cache list`.
+
+        Only the columns shown are read, and the answer text only of the rows returned
+        (to count its words): a page of a 100,000-answer store reads a page of rows.
+        """
+        sql = ("SELECT id, kind, lesson_id, theme_id, theme_label, model, host, source, "
+               "created_at, answer, latency_ms FROM answers ORDER BY created_at DESC, id DESC")
+        params: tuple[int, ...] = ()
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (max(0, limit),)
+        try:
+            cur = self._db.execute(sql, params)
+            out = []
+            for row in cur:  # one row at a time: never every answer text at once
+                fields = tuple(row)
+                out.append(AnswerSummary(*fields[:9], len(fields[9].split()), fields[10]))
+            return out
+        except sqlite3.Error as exc:
+            raise _friendly(exc, self.path) from None
 
     def answers(self) -> list[StoredAnswer]:
         """Every stored answer, oldest first."""
@@ -581,6 +667,20 @@ def _lab(row: sqlite3.Row) -> LabState:
     data = dict(row)
     data["findings"] = json.loads(data["findings"] or "[]")
     return LabState(**data)
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Undo the open transaction, if SQLite has not already done so.
+
+    On a full disk or an I/O error SQLite may roll back by itself; a second ROLLBACK
+    would then fail with "cannot rollback - no transaction is active" and hide the error
+    that matters (the one being raised).
+    """
+    if not db.in_transaction:
+        return
+    # the original error is the one to report; SQLite undoes the rest on close
+    with contextlib.suppress(sqlite3.Error):
+        db.execute("ROLLBACK")
 
 
 def _progress(row: sqlite3.Row) -> Progress:

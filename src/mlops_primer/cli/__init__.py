@@ -300,10 +300,23 @@ def main() -> None:
         raise
     except Exception as exc:  # a bug: say so briefly, keep the traceback for --debug
         if debug_enabled():
-            raise
+            _debug_traceback(exc)  # the traceback, with keys and URL passwords scrubbed
         from ..ui.safe import clean
 
         sys.stderr.write(clean(
             f"error: unexpected {type(exc).__name__}: {exc} - this is a bug; run again with "
             "--debug and report the traceback").replace("\n", " ") + "\n")
         sys.exit(1)
+
+
+def _debug_traceback(exc: Exception) -> None:
+    """The full traceback for --debug, with every key and base-URL password scrubbed (a
+    server may echo the key in its error body, which the chained exception carries)."""
+    import traceback
+
+    from ..config import known_secrets, redact
+    from ..errors import PrimerError
+
+    text = "".join(traceback.format_exception(exc))
+    sys.stderr.write(redact(text, known_secrets(sys.argv[1:])))
+    sys.exit(int(exc.exit_code) if isinstance(exc, PrimerError) else 1)

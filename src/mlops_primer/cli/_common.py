@@ -267,11 +267,28 @@ def course(lessons_dir: Path | None) -> Course:
 def settings(model: str | None = None, base_url: str | None = None,
              timeout: float | None = None, *, max_tokens: int | None = None,
              context: int | None = None) -> Any:
-    """Effective LLM settings from flags, environment, config file and defaults."""
+    """Effective LLM settings from flags, environment, config file and defaults; their
+    warnings (a config file holding a key that others can read) go to stderr."""
     from ..config import load_settings
 
-    return load_settings(flags={"model": model, "base_url": base_url, "timeout": timeout,
-                                "max_tokens": max_tokens, "context": context})
+    s = load_settings(flags={"model": model, "base_url": base_url, "timeout": timeout,
+                             "max_tokens": max_tokens, "context": context})
+    for warning in s.warnings:
+        err_console().print(warning, markup=False, highlight=False, style="yellow",
+                            soft_wrap=True)
+    return s
+
+
+def open_store() -> Any:
+    """The learner's store; if it had to be moved aside, say so on stderr (every command
+    that opens it does, so a learner never loses a store silently)."""
+    from ..store import open_store as _open
+
+    store = _open()
+    if store.notice:
+        err_console().print(store.notice, markup=False, highlight=False, style="yellow",
+                            soft_wrap=True)
+    return store
 
 
 def out_console(plain: bool = False) -> Console:

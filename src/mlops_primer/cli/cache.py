@@ -13,7 +13,7 @@ cache_app = typer.Typer(help="Look after the stored answers (replayed offline)."
 
 
 def _store():  # noqa: ANN202
-    from ..store import open_store
+    from ._common import open_store
 
     return open_store()
 
@@ -22,16 +22,21 @@ def _store():  # noqa: ANN202
 @handled
 def cache_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    limit: Annotated[int, typer.Option("-n", "--limit", min=1,
+                                       help="Show the newest N answers.")] = 20,
+    show_all: Annotated[bool, typer.Option("--all", help="Show every answer.")] = False,
 ) -> None:
-    """List stored answers."""
+    """List stored answers, newest first (-n N of them, or --all)."""
+    from ..ui.safe import clean
+
     with _store() as store:
-        answers = store.answers()
+        answers = store.summaries(None if show_all else limit)
+        total = len(answers) if show_all or len(answers) < limit else store.count_answers()
     if as_json:
         write_json([
             {"id": a.id, "kind": a.kind, "lesson_id": a.lesson_id, "theme_id": a.theme_id,
              "theme_label": a.theme_label, "model": a.model, "host": a.host, "source": a.source,
-             "created_at": a.created_at, "words": len(a.answer.split()),
-             "latency_ms": a.latency_ms}
+             "created_at": a.created_at, "words": a.words, "latency_ms": a.latency_ms}
             for a in answers
         ])
         return
@@ -39,14 +44,21 @@ def cache_list(
         out_console().print(_empty_cache_text())  # wrapped at words, not mid-word
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(box=None, pad_edge=False)
     for col in ("id", "lesson", "theme", "model", "from", "date", "words"):
         table.add_column(col)
-    for a in answers:
-        table.add_row(str(a.id), a.lesson_id or "", (a.theme_label or "")[:30], a.model,
-                      a.source, a.created_at[:10], str(len(a.answer.split())))
-    out_console().print(table)
+    for a in answers:  # imported packs are outside text: plain Text, cleaned, never markup
+        table.add_row(str(a.id), Text(clean(a.lesson_id or "")),
+                      Text(clean(a.theme_label or "")[:30]), Text(clean(a.model)),
+                      Text(clean(a.source)), Text(clean(a.created_at[:10])), str(a.words))
+    console = out_console()
+    console.print(table)
+    if total > len(answers):
+        console.print(f"\nThe newest {len(answers):,} of {total:,} answers; `mlops-primer cache "
+                      "list -n N` shows more, `--all` every one.", markup=False,
+                      highlight=False)
 
 
 def _empty_cache_text() -> str:
@@ -144,8 +156,17 @@ def cache_import(file: Annotated[Path, typer.Argument(
     """Import a JSONL pack; every record is checked before it is stored."""
     from ..pack import import_pack
 
+    _regular_file(file)
     with _store() as store:
-        result = import_pack(store, file)
+        try:
+            result = import_pack(store, file)
+        except StoreError as exc:  # a full disk mid-way: each answer is whole or absent
+            raise StoreError(
+                f"{exc.message}; the import stopped, and the answers imported before it "
+                "are kept whole",
+                hint=f"{exc.hint + '; then ' if exc.hint else ''}run the import again "
+                "(answers already present are skipped)",
+            ) from None
     shown = 10  # a wrong file would otherwise print a line for each of its lines
     for r in result.rejected[:shown]:
         echo(f"rejected: {file}:{r.line}: {r.reason}", err=True)
@@ -155,6 +176,24 @@ def cache_import(file: Annotated[Path, typer.Argument(
                f"{len(result.rejected)} rejected.")
     if result.rejected:
         raise typer.Exit(1)
+
+
+def _regular_file(file: Path) -> None:
+    """Refuse anything but a regular file before opening it: a FIFO would block the
+    open, and a device (/dev/zero, /dev/urandom) never ends."""
+    import stat
+
+    from ..errors import PackError
+
+    try:
+        mode = file.stat().st_mode
+    except OSError as exc:
+        raise PackError(f"cannot read pack {file}: {exc.strerror or exc}",
+                        hint="check the path") from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+        raise PackError(f"cannot read pack {file}: it is {kind}",
+                        hint="name a .jsonl file written by `cache export` or `pack build`")
 
 
 def register(app: typer.Typer, only: str | None = None) -> None:

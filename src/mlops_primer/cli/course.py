@@ -14,6 +14,7 @@ from ._common import (
     course,
     course_folder,
     echo,
+    err_console,
     handled,
     out_console,
     write_json,
@@ -59,13 +60,17 @@ def _progress_or_empty() -> dict:
     path = store_file()
     if not path.exists():  # no learning yet: sqlite3 and the store need not be imported
         return {}
-    from ..store import Store
+    from ..store import Store, StoreRefused
 
     try:
         with Store(path, readonly=True) as store:
             return store.all_progress()
+    except StoreRefused as exc:  # newer, or not a database: say why there are no marks
+        err_console().print(f"warning: {exc.one_line()}; progress is not shown", markup=False,
+                            highlight=False, style="yellow", soft_wrap=True)
+        return {}
     except StoreError:
-        return {}  # unreadable or older than this version: `learn` will mend or migrate it
+        return {}  # older than this version: `learn` will migrate it
 
 
 @lessons_app.command("schema")

@@ -42,7 +42,9 @@ def config_show(
     s = settings()
     rows = s.describe()
     if as_json:
-        write_json({r.name: {"value": r.value, "source": r.source} for r in rows})
+        data = {r.name: {"value": r.value, "source": r.source} for r in rows}
+        data["api_key"].update(sent_to=s.host if s.api_key else None, withheld=list(s.withheld))
+        write_json(data)
         return
     table = Table(title="Effective settings", title_justify="left", box=None, pad_edge=False)
     for col in ("setting", "value", "from", "meaning"):
@@ -52,6 +54,9 @@ def config_show(
         table.add_row(r.name, value, r.source, DESCRIPTIONS[r.name])
     console = out_console()
     console.print(table)
+    console.print(f"\nkey: {s.key_route}", markup=False, highlight=False)
+    for note in s.withheld:
+        console.print(f"     {note}", markup=False, highlight=False)
     console.print(f"\nconfig file: {config_file()}")
     console.print(f"store:       {store_file()}")
     if not s.configured:
@@ -70,10 +75,10 @@ def config_set(
             metavar="VALUE", help="The value; empty ('') removes the setting.")],
 ) -> None:
     """Write one setting to the config file (created with mode 0600)."""
-    from ..config import mask, set_value
+    from ..config import mask, set_value, shown_url
 
     path = set_value(key, value)
-    shown = mask(value) if key == "api_key" else value
+    shown = mask(value) if key == "api_key" else shown_url(value) if key == "base_url" else value
     echo(f"{key} = {shown or '(removed)'} saved in {path}")
 
 
@@ -117,9 +122,16 @@ def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = Non
         if failures:
             raise typer.Exit(1)
         return
-    if not s.api_key and not s.is_local:
-        line(False, f"no API key for {s.host} - set OPENAI_API_KEY or `mlops-primer config set "
-             "api_key KEY`")
+    for note in s.withheld:
+        line(None, note)
+    if s.api_key or s.sources["api_key"] == "base URL":
+        line(True, s.key_route)
+    elif s.is_local:
+        line(True, f"{s.key_route} (a server on this machine needs none)")
+    else:
+        fix = ("set MLOPS_PRIMER_API_KEY or `mlops-primer config set api_key KEY`" if s.base_url
+               else "set OPENAI_API_KEY or `mlops-primer config set api_key KEY`")
+        line(False, f"no API key for {s.host} - {fix}")
     provider = OpenAIProvider(s)
     models: list[str] = []
     try:
@@ -131,8 +143,9 @@ def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = Non
             fixed = s.base_url.rstrip("/") + "/v1"
             provider = OpenAIProvider(replace(s, base_url=fixed))
             models = provider.list_models()  # it answers there: name the fix
-            line(False, f"{s.base_url} answers 404 but {fixed} works - the base URL needs "
-                 f"/v1: use --base-url {fixed}, or `mlops-primer config set base_url {fixed}`")
+            was, now = s.shown_base_url, provider.settings.shown_base_url  # no credentials
+            line(False, f"{was} answers 404 but {now} works - the base URL needs "
+                 f"/v1: use --base-url {now}, or `mlops-primer config set base_url {now}`")
         line(True, f"{s.host} answers; it offers {len(models)} model(s)")
         if models and s.model not in models:
             sample = ", ".join(models[:8])

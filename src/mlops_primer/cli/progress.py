@@ -15,6 +15,7 @@ from ._common import (
     course,
     echo,
     handled,
+    open_store,
     out_console,
     write_json,
 )
@@ -32,7 +33,6 @@ def progress(
     lessons_dir: LessonsDir = None,
 ) -> None:
     """Show lessons done, themes chosen, quiz scores and time spent."""
-    from ..store import open_store
     from ..ui import views
 
     c = course(lessons_dir)
@@ -125,7 +125,6 @@ def notes(
 def _notes(c, lesson: str | None) -> list:  # noqa: ANN001
     """(lesson, Markdown) for the lesson named, else for every lesson started."""
     from ..notes import study_notes
-    from ..store import open_store
 
     chosen = [c.get(lesson)] if lesson else list(c.lessons)
     parts = []
