@@ -3,7 +3,7 @@
 It can misbehave on demand (``server.fault``), so tests exercise the real client, the
 real sockets and the real SSE parsing:
 
-- ``"401"``, ``"404"``, ``"500"``: that HTTP error with an OpenAI-style JSON body;
+- ``"400"``, ``"401"``, ``"404"``, ``"500"``: that HTTP error with an OpenAI-style JSON body;
 - ``"429"``: rate limited, with ``Retry-After: 1``;
 - ``"drop"``: a few chunks, then the connection is closed mid-stream;
 - ``"malformed"``: a chunk, then a data line that is not JSON;
@@ -17,6 +17,10 @@ real sockets and the real SSE parsing:
 - ``"empty"``: HTTP 200 and an event stream with no answer in it, only ``[DONE]``;
 - ``"cut"``: a few chunks in chunked transfer encoding (as real servers send them), then
   the connection is reset: the client sees a broken read, not a clean end.
+
+``stream_model`` is the model name the chunks report (default: the one asked for), and
+``error_text`` replaces the message of every HTTP error, so a test can make the server
+send hostile names and messages.
 
 And behaviours that are not faults:
 
@@ -75,6 +79,8 @@ class FakeOpenAI:
     chunk_delay: float = 0.0
     stall_seconds: float = 5.0
     slow_seconds: float = 5.0
+    stream_model: str | None = None
+    error_text: str | None = None
     honour_max_tokens: bool = True
     context_size: int | None = None
     context_style: str = "llama"  # or "openai"
@@ -149,12 +155,15 @@ class FakeOpenAI:
 
             def _error(self, code: int, message: str, kind: str,
                        headers: dict[str, str] | None = None) -> None:
-                self._json(code, {"error": {"message": message, "type": kind, "code": None}},
+                text = owner.error_text if owner.error_text is not None else message
+                self._json(code, {"error": {"message": text, "type": kind, "code": None}},
                            headers)
 
             def do_GET(self) -> None:  # noqa: N802
                 self._record(None)
-                fault = owner.fault if owner.fault in ("401", "500") else None
+                fault = owner.fault if owner.fault in ("400", "401", "500") else None
+                if fault == "400":
+                    return self._error(400, "Bad request", "invalid_request_error")
                 if fault == "401":
                     return self._error(401, "Incorrect API key provided", "invalid_request_error")
                 if fault == "500":
@@ -183,6 +192,8 @@ class FakeOpenAI:
                         or (owner.strict_prefix and not self.path.startswith("/v1/")):
                     return self._error(404, "not found", "invalid_request_error")
                 fault = owner.take_fault()
+                if fault == "400":
+                    return self._error(400, "Bad request", "invalid_request_error")
                 if fault != "context" and owner.context_size is not None:
                     used = sum(len(str(m.get("content", ""))) // 4 + 4
                                for m in body.get("messages") or [] if isinstance(m, dict))
@@ -275,7 +286,7 @@ class FakeOpenAI:
                 else:
                     self.send_header("Connection", "close")
                 self.end_headers()
-                model = body["model"]
+                model = owner.stream_model or body["model"]
                 if fault == "empty":
                     self._write(b"data: [DONE]\n\n")
                     return

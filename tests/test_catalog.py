@@ -183,6 +183,8 @@ def test_start_hint_comes_from_the_course_shown(tmp_path: Path) -> None:
     folder = tmp_path / "mini"
     folder.mkdir()
     shutil.copy(builtin_lessons_dir() / "versioning.yaml", folder / "versioning.yaml")
+    shutil.copytree(builtin_lessons_dir() / "labs" / "versioning",  # its lab's files
+                    folder / "labs" / "versioning")
     out = run("lessons", "--lessons-dir", str(folder), env={"COLUMNS": "200"})
     assert out.returncode == 0, out.stderr
     assert "(0 of 1 lessons done)" in out.stdout

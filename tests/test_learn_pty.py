@@ -8,7 +8,7 @@ from pathlib import Path
 import pexpect
 import pytest
 from conftest import run
-from ptyplay import answer_right, finish, spawn_cli
+from ptyplay import answer_right, finish, page_through, right_number, spawn_cli
 
 from mlops_primer.lessons import Course
 
@@ -24,9 +24,10 @@ def progress_json(home: Path) -> list[dict]:
     return json.loads(run("progress", "--json", env={"MLOPS_PRIMER_HOME": str(home)}).stdout)
 
 
-def wrong_choice(q) -> int:  # noqa: ANN001
-    """A 1-based wrong choice for a quiz question."""
-    return next(i for i in range(len(q.choices)) if i != q.answer_index) + 1
+def wrong_number(child: pexpect.spawn, q) -> int:  # noqa: ANN001
+    """A number shown beside a wrong choice of the question just printed."""
+    right = right_number(child, q)
+    return next(n for n in range(1, len(q.choices) + 1) if n != right)
 
 
 def test_whole_lesson_with_quiz_hint_back_quit_and_resume(home: Path, course: Course,
@@ -38,24 +39,24 @@ def test_whole_lesson_with_quiz_hint_back_quit_and_resume(home: Path, course: Co
     child.expect("Lesson number")
     child.sendline("3")
     child.expect("Why it matters|What this lesson explains")
-    child.expect("Press Enter to choose a metaphor world")
+    page_through(child, "Enter: choose a world")
     child.sendline("")
     child.expect("Animals in a zoo")
-    child.expect("Theme number or your own world")
+    child.expect(r"World \(1-")
     child.sendline("1")
     child.expect("offline answer from the course pack")
-    child.expect("Recap")
-    child.expect("Enter to continue")
+    page_through(child, "Enter: takeaways")
     child.sendline("")
     child.expect("Key takeaways")
-    child.expect("Press Enter to go on to the quiz")
+    child.expect("Your question")
     child.sendline("")
     # question 1: a wrong first try shows the hint, then the right answer
     child.expect("Question 1 of")
-    child.expect(r"Your answer \(1-\d\)")
-    child.sendline(str(wrong_choice(quiz[0])))
+    child.expect(r"Your answer \(1-\d")
+    right = right_number(child, quiz[0])
+    child.sendline(str(wrong_number(child, quiz[0])))
     child.expect("Hint:")
-    child.sendline(str(quiz[0].answer_index + 1))
+    child.sendline(str(right))
     child.expect("Right!")
     # question 2: go back to question 1 and answer it right first time
     child.expect("Question 2 of")
@@ -63,7 +64,7 @@ def test_whole_lesson_with_quiz_hint_back_quit_and_resume(home: Path, course: Co
     child.sendline("back")
     child.expect("Question 1 of")
     child.expect("Your answer")
-    child.sendline(str(quiz[0].answer_index + 1))
+    child.sendline(str(right))  # the same attempt: the same order
     child.expect("Right!")
     child.expect("Question 2 of")
     child.expect("Your answer")
@@ -89,7 +90,7 @@ def test_whole_lesson_with_quiz_hint_back_quit_and_resume(home: Path, course: Co
     child.expect("Save study notes")
     child.sendline("notes.md")
     child.expect("Notes saved")
-    child.expect("Enter for lesson 4")
+    child.expect("Enter: lesson 4")
     child.sendline("quit")
     finish(child)
     assert child.exitstatus == 0
@@ -108,19 +109,23 @@ def test_whole_lesson_with_quiz_hint_back_quit_and_resume(home: Path, course: Co
 
 def test_free_text_theme_offline_offers_suggested_and_prompt(home: Path) -> None:
     child = spawn(home, "deployment")
-    child.expect("Press Enter to choose")
+    page_through(child, "Enter: choose a world")
     child.sendline("")
-    child.expect("Theme number")
+    child.expect(r"World \(1-")
     child.sendline("{{ 7*7 }} beekeeping")
-    child.expect("No answer is available for this theme offline")
-    child.expect("--- user ---")
+    child.expect("is a world of your own: an LLM writes its")
+    child.expect("p: the prompt to paste")
+    child.sendline("p")
+    page_through(child, "--- user ---")
     child.expect(r"\{\{ 7\*7 \}\} beekeeping")
-    child.expect("pick another theme")
+    page_through(child, "Enter: go on")
     child.sendline("")
-    child.expect("Theme number")
+    child.expect("Enter: choose a ready world")
+    child.sendline("")
+    child.expect(r"World \(1-")
     child.sendline("1")
     child.expect("offline answer from the course pack")
-    child.expect("Enter to continue")
+    page_through(child, "Enter: takeaways")
     child.sendline("quit")
     finish(child)
     assert child.exitstatus == 0
@@ -168,13 +173,14 @@ def test_live_answer_then_follow_up_is_streamed_and_stored(home: Path, server) -
     child.expect("Asking test-model")
     child.expect(r"the \[charts\] are old")  # brackets are text, not markup
     child.expect("answered by test-model")
-    child.expect("'r' to regenerate")
+    child.expect("r: new answer")
     child.sendline("")
     child.expect("Key takeaways")
-    child.expect("Ask a follow-up question")
+    child.expect("Your question")
     child.sendline("What is PSI?")
     child.expect("PSI compares two distributions")
-    child.expect("Ask a follow-up question")
+    child.expect("Another question")
+    child.expect("Your question")
     child.sendline("quit")
     finish(child)
     assert child.exitstatus == 0
@@ -194,7 +200,7 @@ def test_unreachable_server_switches_to_offline_replay(home: Path) -> None:
     child.expect("cannot reach 127.0.0.1:9")
     child.expect("Switching to offline replay")
     child.expect("offline answer from the course pack")
-    child.expect("Enter to continue")
+    page_through(child, "Enter: takeaways")
     child.sendline("quit")
     finish(child)
     assert child.exitstatus == 0
@@ -207,14 +213,14 @@ def test_the_whole_course_offline_in_one_sitting(home: Path, course: Course,
     child.sendline("")  # continue with lesson 1
     for lesson in course.lessons:
         child.expect(f"Lesson {lesson.order}: ")
-        child.expect("Press Enter to choose a metaphor world")
+        page_through(child, "Enter: choose a world")
         child.sendline("")
-        child.expect("Theme number")
+        child.expect(r"World \(1-")
         child.sendline("1")
         child.expect("offline answer from the course pack")
-        child.expect("Enter to continue")
+        page_through(child, "Enter: takeaways")
         child.sendline("")
-        child.expect("Press Enter to go on to the quiz")
+        child.expect("Your question")
         child.sendline("")
         answer_right(child, lesson.quiz)
         child.expect("Quiz done")
@@ -222,7 +228,8 @@ def test_the_whole_course_offline_in_one_sitting(home: Path, course: Course,
         child.sendline("y")
         child.expect("Notes saved")
         if lesson is not course.lessons[-1]:
-            child.expect(f"Enter for lesson {lesson.order + 1}")
+            assert child.expect([f"Enter: lesson {lesson.order + 1}",
+                                 "finished the whole course"]) == 0
             child.sendline("")
     child.expect("finished the whole course")
     finish(child)
@@ -246,12 +253,12 @@ def test_every_command_word_at_the_menu(home: Path) -> None:
     child.expect("did you mean 'lifecycle'")
     child.expect("Lesson number")
     child.sendline("2")
-    child.expect("Press Enter to choose")
+    child.expect(r"Enter: more \(1/|Enter: choose a world")
     child.sendline("back")  # back from a lesson's intro is the menu
     child.expect("Lesson number")
     child.sendline("skip")  # skip = continue where you are
     child.expect("Lesson 2: ")
-    child.expect("Press Enter to choose")
+    child.expect(r"Enter: more \(1/|Enter: choose a world")
     child.sendline("quit")
     finish(child)
     assert child.exitstatus == 0
@@ -270,7 +277,7 @@ def test_a_failing_server_offers_the_cached_answer(home: Path, server) -> None:
     child.expect(r"replayed from your cache: test-model.*Replay that\? \[Y/n\]")
     child.sendline("")
     child.expect("The answer from last time")
-    child.expect("Enter to continue")
+    page_through(child, "Enter: takeaways")
     child.sendline("quit")
     finish(child)
     assert child.exitstatus == 0

@@ -246,9 +246,35 @@ CORPUS: list[Broken] = [
     Broken(
         "huge-hex-number",
         {"lesson.yaml": GOOD.replace("title: A sample lesson", "title: 0x" + "f" * 5000)},
-        "is a number too large to use",
-        field="title",
+        "an integer of 5,002 digits; at most 30",
         line=(r"title: ", 1),
+    ),
+    Broken(
+        "huge-integer-key",
+        {"lesson.yaml": GOOD + "? " + "1" * 4000 + "\n: x\n"},
+        "an integer of 4,000 digits; at most 30",
+        line=(r"\? 1111", 1),
+    ),
+    Broken(
+        "duplicate-key",
+        {"lesson.yaml": GOOD + "title: The same key again\n"},
+        "duplicate key 'title' (first on line 3)",
+        line=(r"title: ", 2),
+    ),
+    Broken(
+        "nested-900-deep",
+        {"lesson.yaml": GOOD.replace("minutes: 5", "minutes: " + "[" * 900 + "]" * 900)},
+        "nested over 32 levels deep",
+        line=(r"minutes: ", 1),
+    ),
+    Broken(
+        "alias-fan-out",
+        {"lesson.yaml": GOOD.replace("why_it_matters: ", "why_it_matters: &w ", 1).replace(
+            "Because every broken lesson starts from a good one.",
+            "Because every broken lesson starts from a good one. " * 200, 1).replace(
+            "points:\n", "points: [" + ", ".join(["*w"] * 40) + "]\nold_points:\n", 1)},
+        "aliases expand it past the limit",
+        line=(r"points: \[", 1),
     ),
     Broken(
         "oversize-file",

@@ -68,7 +68,7 @@ def test_no_input_prints_the_pack_answer_offline(lesson_id: str, theme_id: str,
     assert result.returncode == 0, result.stderr
     assert result.stdout == expected
     assert "offline answer from the course pack" in result.stderr
-    assert "No LLM is configured" in result.stderr
+    assert "Offline: ready-made explanations" in result.stderr
 
 
 def test_free_text_theme_without_llm_says_so_and_exits_nonzero() -> None:

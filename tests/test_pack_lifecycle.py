@@ -30,9 +30,10 @@ def story_titles(text: str) -> list[str]:
     for line in text.splitlines():
         if line.startswith("## "):
             titles.append(line[3:].lower())
-        elif m := re.match(r"\*\*([^*]+)\*\*", line):
-            if not m.group(1).lower().startswith("mlops"):
-                titles.append(m.group(1).lower())
+        elif (m := re.match(r"\*\*([^*]+)\*\*", line)) and not m.group(1).lower().startswith(
+            "mlops"
+        ):
+            titles.append(m.group(1).lower())
     return titles
 
 

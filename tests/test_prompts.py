@@ -189,6 +189,8 @@ def test_course_prompts_folder_overrides_system(tmp_path: Path) -> None:
     folder = tmp_path / "course"
     folder.mkdir()
     shutil.copy(builtin_lessons_dir() / "versioning.yaml", folder / "versioning.yaml")
+    shutil.copytree(builtin_lessons_dir() / "labs" / "versioning",  # its lab's files
+                    folder / "labs" / "versioning")
     (folder / "prompts").mkdir()
     (folder / "prompts" / "system.j2").write_text(
         "You are a pirate tutor for {{ lesson.title }} ({{ theme_label }}).\n", encoding="utf-8"

@@ -35,7 +35,7 @@ from mlops_primer.store import Store
 DATA = Path(__file__).parent / "data"
 MINIMAL = yaml.safe_load((DATA / "minimal_lesson.yaml").read_text(encoding="utf-8"))
 SHIPPED = load_course(builtin_lessons_dir()) if builtin_lessons_dir().is_dir() else None
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and newline, DEL, C1
 FIELDS = [*MINIMAL, "glossary", "tools", "reading", "diagram", "term", "definition", "url",
           "choices", "answer", "label", "phrase"]
 

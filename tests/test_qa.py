@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from conftest import run
-from ptyplay import answer_right, finish, spawn_cli
+from ptyplay import answer_right, finish, page_through, right_number, spawn_cli
 
 from mlops_primer.lessons import Course
 
@@ -27,22 +27,22 @@ def test_superscript_digit_at_quiz_and_theme_prompts_is_just_a_wrong_answer(
     # '²'.isdigit() is True but int('²') fails: it used to crash the walk-through
     lesson = course.get("drift")
     child = spawn(home, "learn", "drift")
-    child.expect("Press Enter to choose")
+    page_through(child, "Enter: choose a world")
     child.sendline("")
-    child.expect("Theme number")
+    child.expect(r"World \(1-")
     child.sendline("²")
-    child.expect("pick another theme")  # taken as a world of the learner's own
-    child.sendline("")
-    child.expect("Theme number")
+    child.expect("does not look like a world")  # no letters: never taken as a world
+    child.expect(r"World \(1-")
     child.sendline("1")
-    child.expect("Enter to continue")
+    page_through(child, "Enter: takeaways")
     child.sendline("")
-    child.expect("Press Enter to go on to the quiz")
+    child.expect("Your question")
     child.sendline("")
-    child.expect(r"Your answer \(1-\d\)")
+    child.expect(r"Your answer \(1-\d")
+    right = right_number(child, lesson.quiz[0])
     child.sendline("²")
     child.expect("Please type a number from 1 to")
-    child.sendline(str(lesson.quiz[0].answer_index + 1))
+    child.sendline(str(right))
     child.expect("Right!")
     child.expect("Your answer")
     child.sendline("quit")
@@ -96,14 +96,14 @@ def test_revisiting_a_done_lesson_and_quitting_keeps_its_quiz_results(
         home: Path, course: Course) -> None:
     lesson = course.get("drift")
     child = spawn(home, "learn", "drift", "--theme", lesson.themes[0].id)
-    child.expect("Enter to continue")
+    page_through(child, "Enter: takeaways")
     child.sendline("")
-    child.expect("Press Enter to go on to the quiz")
+    child.expect("Your question")
     child.sendline("")
     answer_right(child, lesson.quiz, expect_praise=False)
     child.expect("Save study notes")
     child.sendline("")
-    child.expect("Enter for|finished")
+    child.expect("Enter: lesson|finished|Lesson number")
     child.sendline("quit")
     finish(child)
     env = {"MLOPS_PRIMER_HOME": str(home)}
@@ -114,7 +114,9 @@ def test_revisiting_a_done_lesson_and_quitting_keeps_its_quiz_results(
     child = spawn(home, "learn")
     child.expect("Lesson number")
     child.sendline(str(lesson.order))
-    child.expect("Press Enter to choose")
+    child.expect("Take it again")
+    child.sendline("")
+    child.expect(r"Enter: more \(1/|Enter: choose a world")
     child.sendline("quit")
     finish(child)
     assert run("notes", "drift", "-o", "-", env=env).stdout == before
@@ -124,13 +126,15 @@ def test_revisiting_a_done_lesson_and_quitting_keeps_its_quiz_results(
 
     # a revisit's quiz starts again at question 1
     child = spawn(home, "learn", "drift")
-    child.expect("Press Enter to choose")
+    child.expect("Take it again")
     child.sendline("")
-    child.expect("Theme number")
+    page_through(child, "Enter: choose a world")
     child.sendline("")
-    child.expect("Enter to continue")
+    child.expect(r"World \(1-")
     child.sendline("")
-    child.expect("Press Enter to go on to the quiz")
+    page_through(child, "Enter: takeaways")
+    child.sendline("")
+    child.expect("Your question")
     child.sendline("")
     child.expect("Question 1 of")
     child.sendline("quit")
@@ -158,7 +162,7 @@ def test_a_broken_stream_mid_course_offers_a_retry_instead_of_ending_the_course(
     child.expect("try again")
     child.sendline("")
     child.expect("answered by test-model")
-    child.expect("Enter to continue")
+    child.expect("Enter: takeaways")
     child.sendline("quit")
     out = finish(child)
     assert child.exitstatus == 0

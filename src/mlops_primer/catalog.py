@@ -76,8 +76,13 @@ def catalog(folder: Path) -> list[Entry]:
 
 
 def lesson_files(folder: Path) -> list[Path]:
-    """The lesson files of a course folder, in name order."""
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    """The lesson files of a course folder, in name order.
+
+    Every ``*.yaml`` entry but a folder is listed, links and devices included, so that
+    reading it refuses it with a line naming it instead of skipping it in silence.
+    """
+    return sorted(p for p in folder.iterdir()
+                  if p.suffix in (".yaml", ".yml") and not p.is_dir())
 
 
 # -- the cache ---------------------------------------------------------------------------
@@ -120,6 +125,14 @@ def read_cache(folder: Path, files: list[Path]) -> dict[str, dict[str, Any]]:
         return {}
 
 
+def _fits(entry: dict[str, Any], size: int) -> bool:
+    """True when the cached form of a file is not much bigger than the file: the cache
+    never writes out what aliases expanded (reading the file again costs only speed)."""
+    import json
+
+    return len(json.dumps(entry, ensure_ascii=False)) <= 2 * size + 4096
+
+
 def write_cache(folder: Path, files: list[Path], entries: dict[str, dict[str, Any]]) -> None:
     """Remember ``entries`` (by file name) for the course in ``folder``. Best effort: a
     cache that cannot be written only costs speed."""
@@ -134,7 +147,8 @@ def write_cache(folder: Path, files: list[Path], entries: dict[str, dict[str, An
         settled = time.time_ns() - RACY_NS
         stamps = {p.name: _stamp(p) for p in files if p.name in entries}
         stored = {name: {"stamp": stamp, **entries[name]}
-                  for name, stamp in stamps.items() if stamp[0] < settled}
+                  for name, stamp in stamps.items()
+                  if stamp[0] < settled and _fits(entries[name], stamp[1])}
         text = json.dumps({"version": _cache_version(), "files": stored}, ensure_ascii=False)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(text, encoding="utf-8")

@@ -181,9 +181,127 @@ def _yaml() -> Any:
     return yaml
 
 
-def _safe_loader() -> Any:
+MAX_YAML_DEPTH = 32  # a lesson nests five levels deep; 900 levels would blow the stack
+MAX_YAML_NODES = 20_000  # values after aliases are expanded; a lesson has a few hundred
+MAX_INT_DIGITS = 30  # 4,000-digit integers are no lesson's business
+
+
+class _Limit(Exception):
+    """A YAML document over one of the bounds, at ``mark``."""
+
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+
+
+_LOADER: Any = None
+
+
+def _loader() -> Any:
+    """The safe loader (libyaml's when there is one), refusing duplicate keys."""
+    global _LOADER
+    if _LOADER is None:
+        yaml = _yaml()
+        base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+        class Loader(base):  # type: ignore[misc, valid-type]
+            def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+                if isinstance(node, yaml.MappingNode):
+                    seen: dict[Any, int] = {}
+                    for key_node, _ in node.value:
+                        if key_node.tag == "tag:yaml.org,2002:merge":
+                            continue  # merged keys may be overridden: that is what merging is
+                        key = self.construct_object(key_node, deep=True)
+                        try:
+                            first = seen.setdefault(key, key_node.start_mark.line + 1)
+                        except TypeError:
+                            continue  # an unhashable key: the base constructor says so
+                        if first != key_node.start_mark.line + 1:
+                            shown = repr(key) if len(repr(key)) <= 40 else repr(key)[:40] + "…"
+                            raise _Limit(f"duplicate key {shown} (first on line {first})",
+                                         key_node.start_mark)
+                return super().construct_mapping(node, deep=deep)
+
+        _LOADER = Loader
+    return _LOADER
+
+
+def _check_events(text: str, max_chars: int) -> None:
+    """Walk the YAML events once, before anything is built, and refuse a document that
+    nests too deep, whose aliases expand past the bounds, or that holds a huge integer.
+
+    Aliases are counted at the size of what they stand for, so a few lines of anchors
+    cannot expand into gigabytes (the "billion laughs").
+    """
     yaml = _yaml()
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = _loader()(text)
+    try:
+        depth = nodes = chars = 0
+        sizes: dict[str, tuple[int, int]] = {}  # anchor -> (nodes, characters) it stands for
+        open_: list[tuple[str | None, int, int]] = []
+        while loader.check_event():
+            ev = loader.get_event()
+            if isinstance(ev, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise _Limit(f"nested over {MAX_YAML_DEPTH} levels deep", ev.start_mark)
+                open_.append((ev.anchor, nodes, chars))
+                nodes += 1
+            elif isinstance(ev, yaml.CollectionEndEvent):
+                depth -= 1
+                anchor, n0, c0 = open_.pop()
+                if anchor is not None:
+                    sizes[anchor] = (nodes - n0, chars - c0)
+            elif isinstance(ev, yaml.ScalarEvent):
+                nodes += 1
+                chars += len(ev.value)
+                if ev.anchor is not None:
+                    sizes[ev.anchor] = (1, len(ev.value))
+                if len(ev.value) > MAX_INT_DIGITS:
+                    tag = ev.tag if ev.tag not in (None, "!") else loader.resolve(
+                        yaml.ScalarNode, ev.value, ev.implicit)
+                    if tag == "tag:yaml.org,2002:int":
+                        raise _Limit(f"an integer of {len(ev.value):,} digits; at most "
+                                     f"{MAX_INT_DIGITS}", ev.start_mark)
+            elif isinstance(ev, yaml.AliasEvent):
+                if ev.anchor not in sizes:
+                    if any(anchor == ev.anchor for anchor, _, _ in open_):
+                        raise _Limit(f"alias *{ev.anchor} refers to itself", ev.start_mark)
+                    continue  # undefined: the composer reports it
+                n, c = sizes[ev.anchor]
+                nodes += n
+                chars += c
+            if nodes > MAX_YAML_NODES or chars > max_chars:
+                raise _Limit(f"aliases expand it past the limit ({MAX_YAML_NODES:,} values, "
+                             f"{max_chars:,} characters)", ev.start_mark)
+    finally:
+        loader.dispose()
+
+
+def parse_yaml(text: str, *, max_chars: int = MAX_LESSON_BYTES) -> Any:
+    """Parse YAML text safely and within bounds (depth, alias expansion, integers,
+    duplicate keys). Raises ValueError subclasses from PyYAML or ``_Limit``."""
+    _check_events(text, max_chars)
+    loader = _loader()(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def yaml_problem(exc: BaseException) -> str:
+    """What ``parse_yaml`` found wrong, in one line (with the line number when known)."""
+    yaml = _yaml()
+    mark = getattr(exc, "mark", None) or getattr(exc, "problem_mark", None)
+    if isinstance(exc, _Limit):
+        what = exc.message
+    elif isinstance(exc, yaml.MarkedYAMLError):
+        what = str(exc.problem or exc.context or "invalid YAML")
+    else:
+        what = str(exc) or type(exc).__name__
+    at = f"line {mark.line + 1}: " if mark is not None else ""
+    return at + " ".join(what.split())[:200]
 
 
 class FileProblem(LessonError):
@@ -194,32 +312,48 @@ class FileProblem(LessonError):
         self.problem = problem
 
 
-def read_yaml(path: Path, *, max_bytes: int = MAX_LESSON_BYTES) -> Any:
-    """Parse a YAML file with the safe loader, refusing oversize files.
+def read_text(path: Path, *, root: Path | None = None, max_bytes: int = MAX_LESSON_BYTES) -> str:
+    """A course file's text: a regular UTF-8 file inside ``root`` (default: its folder).
 
-    Raises FileProblem with the file and, for a syntax error, its line.
+    Raises FileProblem naming the file and what is wrong.
     """
+    from .files import RefusedFile, read_inside
+
+    def fail(detail: str, *, hint: str | None = None) -> FileProblem:
+        return FileProblem(Problem(path, detail), hint=hint)
+
+    try:
+        return read_inside(path, root or path.parent, max_bytes=max_bytes).decode("utf-8")
+    except RefusedFile as exc:
+        raise fail(f"refused: {exc.reason}", hint="a course file must be a regular file in "
+                   "the course folder, within its size limit") from None
+    except FileNotFoundError:
+        raise fail("no such file") from None
+    except UnicodeDecodeError as exc:
+        raise fail(f"not UTF-8 text ({exc.reason})", hint="save it as UTF-8") from None
+    except OSError as exc:
+        raise fail(f"cannot read it ({exc.strerror})") from None
+
+
+def read_yaml(path: Path, *, max_bytes: int = MAX_LESSON_BYTES, root: Path | None = None) -> Any:
+    """Parse a YAML lesson file with the safe loader, within bounds.
+
+    Only a regular file inside ``root`` (default: its folder) is read, and at most
+    ``max_bytes`` of it; its aliases may not expand it past that size, it may not nest
+    past ``MAX_YAML_DEPTH`` or repeat a key. Raises FileProblem with the file and, where
+    known, the line.
+    """
+    text = read_text(path, root=root, max_bytes=max_bytes)
+    yaml = _yaml()
 
     def fail(detail: str, *, line: int | None = None, hint: str | None = None) -> FileProblem:
         return FileProblem(Problem(path, detail, line=line), hint=hint)
 
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise fail(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit for a lesson",
-                       hint="split it or shorten it")
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise fail("no such file") from None
-    except UnicodeDecodeError as exc:
-        raise fail(f"not UTF-8 text ({exc.reason})", hint="save it as UTF-8") from None
-    except IsADirectoryError:
-        raise fail("is a folder, not a lesson file") from None
-    except OSError as exc:
-        raise fail(f"cannot read it ({exc.strerror})") from None
-    yaml = _yaml()
-    try:
-        return yaml.load(text, Loader=_safe_loader())  # noqa: S506 - safe loader
+        return parse_yaml(text, max_chars=max_bytes)
+    except _Limit as exc:
+        raise fail(f"invalid YAML: {exc.message}", line=exc.mark.line + 1 if exc.mark else None,
+                   hint="simplify the file there") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
@@ -229,7 +363,7 @@ def read_yaml(path: Path, *, max_bytes: int = MAX_LESSON_BYTES) -> Any:
         raise fail(f"invalid YAML: {' '.join(str(exc).split())}") from None
     except (ValueError, OverflowError, RecursionError) as exc:
         # the constructor turns a scalar into a value: `2024-02-30` or a 5000-digit number
-        raise fail(f"invalid YAML value: {' '.join(str(exc).split())}",
+        raise fail(f"invalid YAML value: {' '.join(str(exc).split())[:200]}",
                    hint="quote the value if it is meant as text") from None
 
 
@@ -237,8 +371,14 @@ def line_of(path: Path, loc: tuple[str | int, ...]) -> int | None:
     """The 1-based YAML line of the value at ``loc`` (or of its closest parent)."""
     yaml = _yaml()
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        text = read_text(path)
+        _check_events(text, MAX_LESSON_BYTES)
+        loader = _loader()(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except (FileProblem, _Limit, yaml.YAMLError, ValueError, RecursionError):
         return None
     line = node.start_mark.line + 1 if node is not None else None
     for part in loc:
@@ -459,7 +599,8 @@ def load_course(folder: Path) -> Course:
     return Course(folder=folder, lessons=tuple(sorted(lessons, key=lambda x: x.order)))
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# every C0 control, DEL and C1 (U+009B is CSI to many terminals): a theme is echoed back
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def resolve_theme(lesson: Lesson, text: str) -> Theme:

@@ -142,6 +142,17 @@ def scrub(text: str, secret: str | None) -> str:
     return text
 
 
+MAX_MODEL_CHARS = 200
+
+
+def _model_name(sent: Any, fallback: str) -> str:
+    """The model name a server reports, kept only when it is a short printable name:
+    it is stored and shown in answer labels and `cache list`."""
+    if isinstance(sent, str) and sent.isprintable() and 0 < len(sent) <= MAX_MODEL_CHARS:
+        return sent
+    return fallback
+
+
 def _httpx() -> Any:
     """The HTTP library under the openai SDK: httpx2 from openai 3 on, httpx before."""
     try:
@@ -385,7 +396,7 @@ class OpenAIProvider:
                     if getattr(chunk, "usage", None):
                         usage = chunk.usage
                     if getattr(chunk, "model", None):
-                        model = chunk.model
+                        model = _model_name(chunk.model, model)
                     for choice in chunk.choices or ():
                         text = choice.delta.content if choice.delta else None
                         if text:

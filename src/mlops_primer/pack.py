@@ -24,7 +24,7 @@ from typing import Any
 
 from . import prompts
 from .errors import LLMError, PackError, PrimerError
-from .lessons import Course, Lesson, Theme
+from .lessons import Course, FileProblem, Lesson, Theme, parse_yaml, read_text, yaml_problem
 from .prompts import Message
 
 PACK_AUTHOR = "mlops-primer course authors"
@@ -59,25 +59,26 @@ def _split_front_matter(raw: str, path: Path) -> tuple[dict[str, Any], str]:
     end = raw.find("\n---\n", 4)
     if end < 0:
         raise PackError(f"{path}: the front matter is not closed by a '---' line")
-    import yaml
-
     try:
-        meta = yaml.safe_load(raw[4:end]) or {}
-    except yaml.YAMLError as exc:
-        raise PackError(f"{path}: invalid front matter: {' '.join(str(exc).split())}") from None
+        meta = parse_yaml(raw[4:end], max_chars=MAX_PACK_ANSWER_BYTES) or {}
+    except Exception as exc:  # noqa: BLE001 - any YAML failure is one line about the file
+        raise PackError(f"{path}: invalid front matter: {yaml_problem(exc)}") from None
     if not isinstance(meta, dict):
         raise PackError(f"{path}: the front matter must be a mapping")
     return meta, raw[end + 5 :].strip() + "\n"
 
 
-def read_pack_answer(path: Path) -> PackAnswer:
-    """Read one pack answer file, raising PackError on anything malformed."""
+def read_pack_answer(path: Path, *, root: Path | None = None) -> PackAnswer:
+    """Read one pack answer file, raising PackError on anything malformed.
+
+    Like every course file it must be a regular file inside ``root``, the course folder
+    (by default the folder above ``pack/``), within its size limit.
+    """
     try:
-        if path.stat().st_size > MAX_PACK_ANSWER_BYTES:
-            raise PackError(f"{path}: over {MAX_PACK_ANSWER_BYTES:,} bytes; refused")
-        raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PackError(f"{path}: cannot read it ({exc})") from None
+        raw = read_text(path, root=root or path.parent.parent.parent,
+                        max_bytes=MAX_PACK_ANSWER_BYTES)
+    except FileProblem as exc:
+        raise PackError(f"{path}: {exc.problem.message}") from None
     meta, body = _split_front_matter(raw, path)
     missing = [k for k in ("lesson", "theme", "author", "date") if not meta.get(k)]
     if missing:
@@ -101,7 +102,7 @@ def find_pack_answer(course: Course, lesson: Lesson, theme: Theme, messages_hash
     if not path.is_file():
         return None
     try:
-        answer = read_pack_answer(path)
+        answer = read_pack_answer(path, root=course.folder)
     except PackError:
         return None
     return answer if answer.prompt_hash == messages_hash else None
@@ -128,11 +129,11 @@ def check(course: Course) -> list[PackIssue]:
             path = answer_path(course, lesson, theme)
             expected.add(path)
             want = prompts.messages_hash(prompts.render(course, lesson, theme))
-            if not path.is_file():
+            if not os.path.lexists(path):  # a FIFO or a link out is "invalid", not missing
                 issues.append(PackIssue("missing", path, f"no answer for {lesson.id} x {theme.id}"))
                 continue
             try:
-                answer = read_pack_answer(path)
+                answer = read_pack_answer(path, root=course.folder)
             except PackError as exc:
                 issues.append(PackIssue("invalid", path, exc.message.split(": ", 1)[-1]))
                 continue
@@ -167,7 +168,7 @@ def stamp(course: Course, *, lesson_id: str | None = None) -> list[Path]:
             path = answer_path(course, lesson, theme)
             if not path.is_file():
                 continue
-            answer = read_pack_answer(path)
+            answer = read_pack_answer(path, root=course.folder)
             want = prompts.messages_hash(prompts.render(course, lesson, theme))
             if answer.prompt_hash == want:
                 continue

@@ -98,15 +98,30 @@ def _m_labs(db: sqlite3.Connection) -> None:
     )
 
 
-
 def _m_answers_truncated(db: sqlite3.Connection) -> None:
     """Mark answers that stopped at the length limit, so they are never taken as whole."""
     db.execute("ALTER TABLE answers ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0")
     db.execute("UPDATE answers SET truncated = 1 WHERE finish_reason = 'length'")
 
 
+def _m_worlds_read(db: sqlite3.Connection) -> None:
+    """The metaphor worlds a learner has read an explanation in, per lesson (the world
+    menu marks them). Additive: older stores gain an empty table."""
+    db.execute(
+        """
+        CREATE TABLE worlds_read (
+            lesson_id TEXT NOT NULL,
+            theme_id TEXT NOT NULL,
+            theme_label TEXT,
+            read_at TEXT NOT NULL,
+            PRIMARY KEY (lesson_id, theme_id)
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _m001_answers, _m002_progress, _m_labs, _m_answers_truncated,
+    _m001_answers, _m002_progress, _m_labs, _m_answers_truncated, _m_worlds_read,
 ]
 
 
@@ -502,13 +517,30 @@ class Store:
             ).fetchone()
             p.seconds_spent = int(row[0])
 
+    def mark_read(self, lesson_id: str, theme_id: str, theme_label: str) -> None:
+        """Remember that the learner read this lesson's explanation in this world."""
+        with self._write() as db:
+            db.execute(
+                """INSERT INTO worlds_read (lesson_id, theme_id, theme_label, read_at)
+                   VALUES (?, ?, ?, ?)
+                   ON CONFLICT (lesson_id, theme_id) DO UPDATE SET read_at = excluded.read_at""",
+                (lesson_id, theme_id, theme_label, now_iso()),
+            )
+
+    def worlds_read(self, lesson_id: str) -> set[str]:
+        """The ids of the worlds the learner has read this lesson in."""
+        rows = self._read("SELECT theme_id FROM worlds_read WHERE lesson_id = ?", (lesson_id,))
+        return {r["theme_id"] for r in rows}
+
     def reset_progress(self, lesson_id: str | None = None) -> int:
         """Forget progress in one lesson or all; answers are kept. Returns rows removed."""
         with self._write() as db:
             if lesson_id:
                 cur = db.execute("DELETE FROM progress WHERE lesson_id = ?", (lesson_id,))
+                db.execute("DELETE FROM worlds_read WHERE lesson_id = ?", (lesson_id,))
             else:
                 cur = db.execute("DELETE FROM progress")
+                db.execute("DELETE FROM worlds_read")
             return cur.rowcount
 
 

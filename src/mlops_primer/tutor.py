@@ -21,11 +21,13 @@ reported usage, else estimated at about four characters a token).
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from . import prompts
@@ -42,6 +44,8 @@ CHARS_PER_TOKEN = 4  # the usual estimate for English text when the server gives
 MESSAGE_TOKENS = 4  # what each chat message costs beyond its text (role, separators)
 SHORTENED_NOTE = "(This earlier answer is shortened to fit the context window.)"
 TRUNCATED_MARK = "it stopped at the length limit"
+OFFLINE_NOTICE = "Offline: ready-made explanations. Add an LLM any time: mlops-primer doctor"
+LEARNER_FILE = "learner-id"
 
 
 @dataclass(frozen=True)
@@ -150,17 +154,36 @@ class Tutor:
         self._warming: threading.Thread | None = None
         #: set by the last follow-up: its lesson answer was shortened to fit the context
         self.last_shortened = False
+        self._learner_id: str | None = None
 
     # -- notices -------------------------------------------------------------------------
 
     def offline_notice(self) -> str | None:
         """Why answers are replayed, when they are and the learner did not ask for it."""
         if self.settings is not None and not self.settings.configured:
-            return (
-                "No LLM is configured, so answers come from the offline course pack and your "
-                "cache. Set OPENAI_API_KEY or --base-url to ask an LLM."
-            )
+            return OFFLINE_NOTICE
         return None
+
+    # -- the learner's quiz order ---------------------------------------------------------
+
+    def learner_id(self) -> str:
+        """A random id for this learner, made once and kept beside the store.
+
+        It seeds the order of quiz choices, so two learners see different orders while
+        one learner sees the same order again when a quiz is resumed.
+        """
+        if self._learner_id is None:
+            self._learner_id = learner_id(self.store.path.parent)
+        return self._learner_id
+
+    def choice_order(self, lesson: Lesson, question: int, attempt: int) -> list[int]:
+        """The order to show a question's choices in (positions in ``choices``)."""
+        n = len(lesson.quiz[question].choices)
+        return choice_order(f"{self.learner_id()}:{lesson.id}:{question}:{attempt}", n)
+
+    def ready_offline(self, lesson: Lesson, theme: Theme) -> bool:
+        """True when an explanation in this world can be shown with no LLM."""
+        return self.replay(lesson, theme, self.messages(lesson, theme)) is not None
 
     # -- answers ---------------------------------------------------------------------------
 
@@ -396,3 +419,133 @@ class Tutor:
 def grade(question: Any, choice: int) -> bool:
     """True when ``choice`` (0-based) is the right answer."""
     return int(choice) == question.answer_index
+
+
+def learner_id(folder: Path) -> str:
+    """The learner id kept in ``folder`` (created at random on first use).
+
+    Written to a temporary file and renamed, so two processes starting at once never
+    read half an id; if the folder cannot be written, a fixed id keeps the course going.
+    """
+    path = folder / LEARNER_FILE
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+        if re.fullmatch(r"[0-9a-f]{32}", text):
+            return text
+    except OSError:
+        pass
+    import secrets
+    import tempfile
+
+    new = secrets.token_hex(16)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".learner-")
+        with open(fd, "w", encoding="utf-8") as f:
+            f.write(new + "\n")
+        Path(tmp).replace(path)
+    except OSError:
+        return "0" * 32
+    return new
+
+
+def choice_order(seed: str, n: int) -> list[int]:
+    """``range(n)`` shuffled by a generator seeded with ``seed`` (the same seed, the same
+    order, on every machine and Python version that keeps `random`'s string seeding)."""
+    import random  # only the quiz needs it
+
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    return order
+
+
+# words a learner may type at the world prompt that are no world (commands, answers)
+_NOT_WORLDS = frozenset({
+    "help", "menu", "m", "next", "n", "y", "yes", "no", "ok", "okay", "clear", "cls", "ls",
+    "exit", "stop", "start", "continue", "enter", "return", "r", "p", "g", "a", "s", "b",
+    "x", "none", "nothing", "idk", "?", "world", "theme", "own", "my own", "custom",
+})
+
+
+@dataclass(frozen=True)
+class NotAWorld:
+    """Why a reply at the world prompt is not taken as a world, and the closest world."""
+
+    reason: str  # command | typo | short
+    suggestion: Theme | None = None
+
+
+def world_problem(lesson: Lesson, text: str) -> NotAWorld | None:
+    """Why ``text`` typed at the world prompt is not a world, or None when it may be one.
+
+    A world of the learner's own is a few words ("a bakery", "chess", "F1 racing"); a
+    command word, a near miss of a suggested world, or one token that mixes letters with
+    digits or has no letters ("clear3", "2b", "??") is not, and is never saved as one.
+    """
+    raw = " ".join(text.split())
+    low = raw.lower()
+    names = {t.id: t for t in lesson.themes} | {t.label.lower(): t for t in lesson.themes}
+    if low in names:
+        return None
+    close = difflib.get_close_matches(low, list(names), n=1, cutoff=0.8)
+    if close:
+        return NotAWorld("typo", names[close[0]])
+    if low in _NOT_WORLDS:
+        return NotAWorld("command")
+    if " " not in low:
+        letters = sum(c.isalpha() for c in low)
+        if letters == 0 or (letters < len(low) and any(c.isdigit() for c in low)):
+            return NotAWorld("typo")
+        if letters < 3:
+            return NotAWorld("short")
+    return None
+
+
+# -- offline follow-ups: the lesson's own glossary and points -----------------------------
+
+_STOP = frozenset({"the", "and", "for", "with", "what", "why", "how", "does", "is", "are",
+                   "of", "a", "an", "to", "in", "on", "it", "do", "i", "me", "my", "can"})
+
+
+def _aliases(term: str) -> list[str]:
+    """The names a glossary term goes by: 'Population Stability Index (PSI)' is also
+    'Population Stability Index' and 'PSI'."""
+    names = [term]
+    inner = re.findall(r"\(([^)]*)\)", term)
+    outer = " ".join(re.sub(r"\([^)]*\)", " ", term).split())
+    if inner:
+        names.append(outer)
+        names += [i.strip() for i in inner if i.strip()]
+    return [n.lower() for n in names if n]
+
+
+def _mentions(text: str, name: str) -> bool:
+    """True when ``name`` occurs in ``text`` as whole words (a plural 's' allowed)."""
+    pattern = r"(?<![\w.])" + re.escape(name) + r"(?:s|es)?(?!\w)"
+    return re.search(pattern, text) is not None
+
+
+def lookup(lesson: Lesson, question: str) -> list[tuple[str, str]]:
+    """What the lesson itself says about a question: (term, definition) from its glossary
+    for each term the question names, then the lesson point that names the first of them.
+
+    A term is found by any of its names; failing that, by its main words (so "what is
+    drift?" finds every kind of drift). At most three terms and one point.
+    """
+    q = " ".join(question.lower().split())
+    found = [g for g in lesson.glossary if any(_mentions(q, a) for a in _aliases(g.term))]
+    if not found:
+        words = {w.rstrip("s") for w in re.findall(r"[a-z][a-z0-9-]+", q)} - _STOP
+        found = [g for g in lesson.glossary
+                 if any(w.rstrip("s") in words for w in re.findall(r"[a-z][a-z0-9-]+",
+                                                                   g.term.lower())
+                        if len(w) > 3 and w not in _STOP)]
+    out = [(g.term, g.definition) for g in found[:3]]
+    if found:
+        names = _aliases(found[0].term)
+        for point in lesson.points:
+            plain = " ".join(point.replace("**", "").lower().split())
+            if any(_mentions(plain, n) for n in names):
+                out.append(("", point))
+                break
+    return out

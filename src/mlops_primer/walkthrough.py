@@ -1,29 +1,35 @@
-"""The interactive `learn` walk-through: menu, lesson intro, theme, answer, takeaways, quiz.
+"""The interactive `learn` walk-through: menu, lesson intro, world, answer, takeaways, quiz.
 
 Each lesson is a small state machine over ``tutor.STEPS``. Progress is written at every
 step, so quitting (``quit``, Ctrl-C, Ctrl-D, a crash) resumes where the learner was.
-Every prompt takes ``skip``, ``back`` and ``quit``; choices are numbered so the flow
-works in a plain terminal and with a screen reader.
+Every prompt takes ``skip``, ``back`` (``b``), ``quit`` (``q``) and ``help`` (``?``);
+choices are numbered so the flow works in a plain terminal and with a screen reader.
+Long text (the intro, the answer, the prompt, the glossary) is shown a screen at a time
+(``ui.pager``), and every screen of a lesson starts with the learner's place in it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import textwrap
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.text import Text
 
 from .errors import Interrupted, LLMError, NoAnswerError, PrimerError
-from .lessons import Lesson, Theme, prose, resolve_theme
+from .lessons import Lesson, QuizQuestion, Theme, is_custom, prose, resolve_theme
 from .notes import study_notes
-from .prompts import as_text
 from .store import Progress, Timer, now_iso
-from .tutor import STEPS, ReplayAvailable, Reply, Tutor, grade
+from .tutor import STEPS, NotAWorld, ReplayAvailable, Reply, Tutor, grade, lookup, world_problem
 from .ui import is_plain, views
-from .ui.stream import MarkdownStream, render_markdown
+from .ui.pager import BACK_WORDS, HELP_WORDS, QUIT_WORDS, Pager, fit_width, markdown_sections
+from .ui.safe import clean
+from .ui.stream import MarkdownStream, TutorMarkdown
 
-COMMANDS = {"skip", "back", "quit", "q", "exit"}
+GLOSSARY_WORDS = frozenset({"g", "glossary"})
+_AGAIN = object()  # choose_theme: show the world menu again
 
 
 class Quit(Exception):
@@ -51,36 +57,133 @@ class Walkthrough:
         self.plain = is_plain(console)
         self.notes_dir = notes_dir or Path.cwd()
         self.timer = Timer()
+        self.pager = Pager(console, self._read, plain=self.plain)
+        self._lesson: Lesson | None = None  # the lesson on screen: its place line, its 'g'
+        self._step = "intro"
+        self._sub = ""
+        self.hint_shown = False  # set when a quiz question's hint was asked for
 
     # -- input ---------------------------------------------------------------------------
 
-    def ask(self, prompt: str, *, footer: bool = True, numbers: bool = False) -> str:
-        """Read one answer; 'quit' raises Quit, 'back' raises Back, EOF quits."""
-        if footer:
-            self.console.print(Text(views.NUMBER_FOOTER if numbers else views.FOOTER,
-                                    style="dim"))
+    def _read(self, prompt: str) -> str:
+        """One line from the learner. A prompt too long for the terminal is wrapped at
+        word boundaries above the input line, never split mid-word. EOF quits."""
+        width = fit_width(self.console)
+        lines = textwrap.wrap(prompt, width=max(20, width - 8)) or [""]
+        for line in lines[:-1]:
+            self.console.print(Text(line))
         try:
-            raw = self._ask(f"{prompt} ").strip()
+            raw = self._ask(f"{clean(lines[-1])} ")  # input() bypasses the console
         except EOFError:
             self.console.print()  # Ctrl-D leaves the cursor on the prompt's line
             raise Quit() from None
-        word = raw.lower()
-        if word in ("quit", "q", "exit"):
-            raise Quit()
-        if word == "back":
-            raise Back()
-        return raw
+        return raw.strip()
+
+    def ask(self, prompt: str, *, help: str = "", hint: str | None = None,
+            redraw: Callable[[], None] | None = None) -> str:
+        """Read one answer; 'quit' raises Quit, 'back' raises Back.
+
+        ``help``, ``?``, ``h`` and ``hint`` show ``hint`` when there is one (a quiz
+        question), else ``help`` (what the prompt accepts); ``g`` shows the glossary.
+        ``redraw`` shows the screen again first (a quiz question with its choices), so
+        asking for help never pushes what it is about off the screen.
+        """
+        while True:
+            raw = self._read(prompt)
+            word = raw.lower()
+            if word in QUIT_WORDS:
+                raise Quit()
+            if word in BACK_WORDS:
+                raise Back()
+            if word in HELP_WORDS:
+                if redraw is not None:
+                    redraw()
+                elif self._lesson is not None:  # the screen moves on: keep the place in view
+                    self.show_place(self._step, self._sub)
+                if hint is not None:
+                    self.say(f"Hint: {clean(prose(hint))}", "yellow")
+                    self.hint_shown = True
+                if hint is None or word == "help":
+                    self.say(help or "Press Enter to go on, or type: back, skip, g "
+                             "(glossary), quit.", "dim")
+                continue
+            if word in GLOSSARY_WORDS and self._glossary_available():
+                self.show_glossary()
+                continue
+            return raw
 
     def say(self, text: str, style: str | None = None) -> None:
         self.console.print(Text(text, style=style or ""))
+
+    # -- where am I ----------------------------------------------------------------------
+
+    def _place(self) -> RenderableType:
+        lesson = self._lesson
+        if lesson is None:
+            return Text("")
+        lessons = self.tutor.course.lessons
+        ids = {x.id for x in lessons}
+        done = sum(1 for p in self.tutor.store.all_progress().values()
+                   if p.done and p.lesson_id in ids)
+        title = "" if self._step == "intro" else lesson.title  # the intro shows it big
+        return views.place(lessons.index(lesson) + 1, len(lessons), self._step, done,
+                           sub=self._sub, title=title, width=self.console.width)
+
+    def show_place(self, step: str, sub: str = "") -> None:
+        """Start a screen: a gap, then the learner's place in the lesson."""
+        self._step, self._sub = step, sub
+        fit_width(self.console)
+        self.console.print()
+        self.console.print(self._place())
+
+    def page(self, sections: Sequence[RenderableType], *, step: str, last: str,
+             more: str = "", keys: frozenset[str] = frozenset(),
+             lead: RenderableType | None = None, help: str = "",
+             ask_line: str | None = None) -> str:
+        """Show ``sections`` a screen at a time under the place line; the reply at the end.
+
+        Back from the first screen raises Back; quit raises Quit.
+        """
+        self._step, self._sub = step, ""
+        actions: dict[str, Callable[[], None]] = {}
+        if self._glossary_available() and step != "glossary":
+            # the pager shows its page again after the glossary, with its place line
+            actions = {w: lambda: self.show_glossary(place=False) for w in GLOSSARY_WORDS}
+        word = self.pager.show(sections, header=self._place, lead=lead, last=last, more=more,
+                               keys=keys, help_text=help, actions=actions,
+                               ask_line=ask_line)
+        if word == "back":
+            raise Back()
+        if word == "quit":
+            raise Quit()
+        return word
+
+    def _glossary_available(self) -> bool:
+        return self._lesson is not None and bool(self._lesson.glossary)
+
+    def show_glossary(self, *, place: bool = True) -> None:
+        """The lesson's glossary, paced; back on the prompt the learner was at (under its
+        place line again, unless ``place`` is false)."""
+        assert self._lesson is not None
+        step, sub = self._step, self._sub
+        try:
+            self.page(views.glossary_sections(self._lesson), step="glossary",
+                      last="Enter: back to the lesson")
+        except Back:
+            pass
+        finally:
+            self._step, self._sub = step, sub
+            if place:
+                self.show_place(step, sub)
 
     # -- the course ------------------------------------------------------------------------
 
     def run(self, start: Lesson | None = None, theme_text: str | None = None) -> None:
         """The whole course from the menu (or straight into ``start``)."""
+        fit_width(self.console)
         notice = self.tutor.offline_notice()
         if notice:
-            self.say(notice, "yellow")
+            self.say(notice, "dim")
         self.tutor.warm_up()  # the client gets ready while the learner reads and chooses
         try:
             lesson = start or self.choose_lesson()
@@ -97,51 +200,84 @@ class Walkthrough:
 
     def choose_lesson(self) -> Lesson:
         course = self.tutor.course
+        self._lesson = None
         while True:
+            fit_width(self.console)
             progress = self.tutor.store.all_progress()
             resume = self.tutor.resume_point()
             self.console.print(views.menu(course, progress, resume))
+            first = resume or course.lessons[0]
             try:
-                raw = self.ask("Lesson number (Enter to continue):", numbers=True)
+                raw = self.ask(f"Lesson number (Enter: lesson {first.order}, ?: help):",
+                               help="Type a lesson's number or id, Enter for the one named "
+                               "above, or q to quit.")
             except Back:
                 self.say("This is the course menu; there is nothing before it.", "dim")
                 continue
             if raw.lower() in ("", "skip"):
-                return resume or course.lessons[0]
+                return first
             try:
                 return course.get(raw)
             except PrimerError as exc:
-                self.say(exc.one_line(), "red")
+                self.say(clean(exc.one_line()), "red")
+
+    def unfinished(self) -> list[Lesson]:
+        """The lessons not done yet, in course order."""
+        progress = self.tutor.store.all_progress()
+        return [x for x in self.tutor.course.lessons
+                if x.id not in progress or not progress[x.id].done]
 
     def after_lesson(self, lesson: Lesson) -> Lesson | None:
-        nxt = self.tutor.course.next_after(lesson)
-        if nxt is None:
+        """Where to go after a lesson: the next unfinished one, or the menu."""
+        left = self.unfinished()
+        self._lesson = None
+        if not left:
             self.say("You have finished the whole course. Well done!", "bold green")
             self.console.print(views.progress_table(self.tutor.course,
                                                     self.tutor.store.all_progress()))
             raise Quit()
+        numbers = ", ".join(str(x.order) for x in left)
+        self.say(f"\nStill to do ({len(left)} of {len(self.tutor.course.lessons)} lessons): "
+                 f"{'lesson' if len(left) == 1 else 'lessons'} {numbers}.", "bold")
+        later = [x for x in left if x.order > lesson.order]
+        if not later:  # what is left comes before this lesson: the menu shows it
+            return self.choose_lesson()
+        nxt = later[0]
         while True:
             try:
-                raw = self.ask(f"Enter for lesson {nxt.order}: {nxt.title} (or 'm' for the menu):")
+                raw = self.ask(f"Enter: lesson {nxt.order}, {clean(nxt.title)} · m: menu",
+                               help="Enter starts the next lesson not yet done; m shows the "
+                               "course menu; q quits.")
             except Back:
-                return lesson
+                return self.choose_lesson()
             if raw.lower() in ("", "skip", "n", "next"):
                 return nxt
             if raw.lower() in ("m", "menu"):
                 return self.choose_lesson()
+            self.say("Press Enter for the next lesson, or type m for the menu.", "dim")
 
     # -- one lesson ---------------------------------------------------------------------
 
     def run_lesson(self, lesson: Lesson, theme_text: str | None = None) -> bool:
         """Walk one lesson from its saved step; True when it was completed."""
+        self._lesson = lesson
         p = self.tutor.progress(lesson)
         if p.done:
+            if not self._retake(lesson, p):
+                return False
             # a revisit: start from the top; the lesson stays done, with its last score,
             # until the new quiz replaces it
             p = Progress(lesson_id=lesson.id, theme_id=p.theme_id, theme_label=p.theme_label,
                          started_at=p.started_at, completed_at=p.completed_at,
                          quiz_score=p.quiz_score, quiz_total=p.quiz_total,
                          answer_id=p.answer_id, quiz_answers=p.quiz_answers)
+        elif p.step != "intro" and p.started_at:
+            where = views.step_label(p.step).lower()
+            if p.step == "quiz":
+                answered = len([k for k in p.quiz_answers if k.isdigit()])
+                where = f"the quiz, question {answered + 1} of {len(lesson.quiz)}"
+            self.say(f"\nBack to lesson {lesson.order}: {clean(lesson.title)}, at {where}.",
+                     "bold")
         theme = self._theme_from(lesson, p)
         if theme_text:
             theme = resolve_theme(lesson, theme_text)
@@ -149,7 +285,7 @@ class Walkthrough:
             if p.step in ("intro", "theme"):
                 p.step = "answer"
         reply: Reply | None = None
-        if theme is not None and p.step in ("takeaways", "quiz", "done"):
+        if theme is not None and p.step not in ("intro", "theme", "answer"):
             # resuming after the answer: find it again for follow-ups and notes
             reply = self.tutor.replay(lesson, theme, self.tutor.messages(lesson, theme))
         self.timer.lap()
@@ -157,11 +293,17 @@ class Walkthrough:
             self._save(p)
             try:
                 if p.step == "intro":
-                    self.console.print(views.intro(lesson))
-                    self.ask("Press Enter to choose a metaphor world:")
+                    self.page(views.intro_sections(lesson), step="intro",
+                              last="Enter: choose a world", help=_PAGE_HELP)
                     p.step = "theme"
                 elif p.step == "theme":
-                    theme = self.choose_theme(lesson)
+                    chosen = self.choose_theme(lesson)
+                    if chosen is None:  # the learner goes on without an explanation
+                        theme, reply = None, None
+                        p.theme_id = p.theme_label = None
+                        p.step = "takeaways"
+                        continue
+                    theme = chosen
                     p.theme_id, p.theme_label = theme.id, theme.label
                     p.step = "answer"
                 elif p.step == "answer":
@@ -169,15 +311,17 @@ class Walkthrough:
                         p.step = "theme"
                         continue
                     reply = self.show_answer(lesson, theme)
-                    if reply is None:
+                    if reply is None:  # nothing to show in that world: it is not kept
+                        theme, p.theme_id, p.theme_label = None, None, None
                         p.step = "theme"
                         continue
                     p.answer_id = reply.answer_id
                     p.step = "takeaways"
                 elif p.step == "takeaways":
-                    self.console.print(views.takeaways(lesson))
-                    self.followups(lesson, theme, reply)
-                    p.quiz_answers = {}  # a revisit kept the last ones until its quiz starts
+                    self.takeaways(lesson, theme, reply)
+                    # a new attempt: its own choice order; a revisit kept the last answers
+                    # until now, for its notes
+                    p.quiz_answers = {"attempt": _attempt(p) + (1 if _answered(p) else 0)}
                     p.step = "quiz" if lesson.quiz else "done"
                 elif p.step == "quiz":
                     self.quiz(lesson, p)
@@ -187,6 +331,8 @@ class Walkthrough:
                     self._save(p)
                     self.finish(lesson, p, reply)
                     return True
+                else:  # a step this version does not know (a newer one wrote it)
+                    p.step = _next(p.step)
             except Back:
                 p.step = _previous(p.step)
                 if p.step == "menu":
@@ -196,6 +342,20 @@ class Walkthrough:
             except Quit:
                 self._save(p)  # count the time spent on this step too
                 raise
+
+    def _retake(self, lesson: Lesson, p: Progress) -> bool:
+        """A finished lesson: ask whether to take it again (True) or go to the menu."""
+        self.show_place("intro")
+        score = f", quiz {views.score_text(p)}" if views.score_text(p) else ""
+        world = f", world: {clean(p.theme_label)}" if p.theme_label else ""
+        self.say(f"You finished lesson {lesson.order} already{score}{world}.", "bold")
+        try:
+            raw = self.ask("Take it again? (Enter: yes · n: back to the menu)",
+                           help="Enter starts the lesson again from its intro (your last "
+                           "score is kept until the new quiz); n goes to the menu.")
+        except Back:
+            return False
+        return raw.lower() not in ("n", "no", "m", "menu")
 
     def _save(self, p: Progress) -> None:
         self.tutor.store.save_progress(p, add_seconds=self.timer.lap())
@@ -208,63 +368,146 @@ class Walkthrough:
                 return theme
         return resolve_theme(lesson, p.theme_label)
 
-    def choose_theme(self, lesson: Lesson) -> Theme:
+    # -- the world -----------------------------------------------------------------------
+
+    def choose_theme(self, lesson: Lesson) -> Theme | None:
+        """The learner's metaphor world; None to go on without an explanation.
+
+        Only a suggested world or a world of the learner's own is returned: a command
+        word, a typo or a world with no explanation to show is never taken as one.
+        """
+        offline = self.tutor.offline
+        ready = [self.tutor.ready_offline(lesson, t) for t in lesson.themes] if offline else None
+        read = self.tutor.store.worlds_read(lesson.id)
+        n = len(lesson.themes)
+        help_text = (f"Type a number from 1 to {n}, Enter for 1, or a world of your own in a "
+                     "few words" + (" (that needs an LLM)" if offline else "") +
+                     "; b goes back to the intro, g shows the glossary.")
         while True:
-            self.say("Choose a metaphor world for this lesson:", "bold")
-            self.console.print(views.numbered([t.label for t in lesson.themes]))
-            self.say("  Or type a world of your own (for example: a bakery, chess, rock "
-                     "climbing).", "dim")
-            raw = self.ask("Theme number or your own world (Enter for 1):", numbers=True)
+            self.show_place("theme")
+            self.console.print(views.world_menu(lesson, ready=ready, read=read,
+                                                offline=offline))
+            raw = self.ask(f"World (1-{n}, or your own words; Enter: 1):", help=help_text)
             if raw.lower() in ("", "skip"):
                 return lesson.themes[0]
             if raw.lstrip("+-").isdecimal():  # not isdigit(): int('²') fails
-                n = int(raw)
-                if 1 <= n <= len(lesson.themes):
-                    return lesson.themes[n - 1]
-                self.say(f"Please type a number from 1 to {len(lesson.themes)}, or your own "
-                         "world.", "red")
+                k = int(raw)
+                if 1 <= k <= n:
+                    return lesson.themes[k - 1]
+                self.say(f"There is no world {k}: type a number from 1 to {n}, or your own "
+                         "world in a few words.", "yellow")
+                continue
+            problem = world_problem(lesson, raw)
+            if problem is not None:
+                self.say(_not_a_world(raw, problem, lesson), "yellow")
                 continue
             try:
-                return resolve_theme(lesson, raw)
+                theme = resolve_theme(lesson, raw)
             except PrimerError as exc:
-                self.say(exc.one_line(), "red")
+                self.say(clean(exc.one_line()), "yellow")
+                continue
+            if offline and is_custom(theme) and not self.tutor.ready_offline(lesson, theme):
+                chosen = self._own_world_offline(lesson, theme)
+                if chosen is _AGAIN:
+                    continue
+                return None
+            return theme
+
+    def _own_world_offline(self, lesson: Lesson, theme: Theme) -> object:
+        """An own world with no LLM: choose a ready world, or see the prompt to paste."""
+        self.say(f"“{clean(theme.label)}” is a world of your own: an LLM writes its "
+                 "explanation, and none is set up.", "yellow")
+        raw = self.ask("Enter: choose a ready world · p: the prompt to paste into a chat app",
+                       help="Enter shows the worlds again; p shows the prompt for your world, "
+                       "to paste into any chat app (ChatGPT, Claude, a local model).")
+        if raw.lower() not in ("p", "prompt"):
+            return _AGAIN
+        messages = self.tutor.messages(lesson, theme)
+        try:
+            self.page(views.prompt_sections(messages), step="theme",
+                      last="Enter: go on", help=_PAGE_HELP)
+        except Back:
+            return _AGAIN
+        raw = self.ask("Enter: choose a ready world · s: go on to the takeaways",
+                       help="Enter shows the worlds again; s goes on without an explanation "
+                       "here (read the chat app's answer, then come back).")
+        return None if raw.lower() in ("s", "skip") else _AGAIN
+
+    # -- the answer ----------------------------------------------------------------------
 
     def show_answer(self, lesson: Lesson, theme: Theme) -> Reply | None:
-        """Show the prompt folded, then the answer; None to choose another theme."""
+        """One line about the prompt, then the answer, paced; None to choose another world."""
         messages = self.tutor.messages(lesson, theme)
-        self.say(f"\nThe prompt for “{theme.label}”:", "bold")
-        self.console.print(views.prompt_folded(messages[-1].content))
-        reply = self._get_answer(lesson, theme, regenerate=False)
+        self._step, self._sub = "answer", ""
+        line = views.prompt_line(lesson, theme, width=fit_width(self.console))
+        reply = self._get_answer(lesson, theme, regenerate=False, prompt_line=line)
+        if reply is None:
+            self.say(clean(self.tutor.no_offline_answer(lesson, theme).one_line()), "yellow")
+            self.ask("Enter: choose another world")
+            return None
+        paged = reply.origin != "llm"  # a streamed answer is on the screen already
+        keys = frozenset({"p", "prompt", "a", "again"} | (set() if self.tutor.offline
+                                                          else {"r"}))
+        more = " · p: prompt" + ("" if self.tutor.offline else " · r: new answer")
+        help_text = ("Enter goes on to the takeaways; p shows the whole prompt; a reads the "
+                     "answer again" + ("" if self.tutor.offline else "; r asks for a new one")
+                     + "; b goes back to the worlds.")
+        lead: RenderableType | None = Text.assemble(
+            (f"({clean(reply.label)})\n", "dim"), line)
         while True:
-            if reply is None:
-                self.say("No answer is available for this theme offline. Suggested themes "
-                         "have answers in the course pack. Here is the prompt to paste into "
-                         "any chat app:", "yellow")
-                self.console.print(Text(as_text(messages)))
-                raw = self.ask("Enter to pick another theme, or 'skip' to go on without it:")
-                if raw.lower() == "skip":
-                    return Reply(text="", origin="none", label="", messages=tuple(messages))
-                return None
-            options = "Enter to continue, 'p' to see the whole prompt"
-            if not self.tutor.offline:
-                options += ", 'r' to regenerate"
-            raw = self.ask(f"{options}:")
-            if raw.lower() == "p":
-                self.console.print(Text(as_text(messages)))
-            elif raw.lower() == "r" and not self.tutor.offline:
-                reply = self._get_answer(lesson, theme, regenerate=True) or reply
+            if paged:
+                word = self.page(_answer_sections(reply.text, self.plain), step="answer",
+                                 last="Enter: takeaways", more=more, keys=keys, lead=lead,
+                                 help=help_text)
             else:
+                self.show_place("answer")
+                word = self.ask(f"Enter: takeaways · a: read again{more}",
+                                help=help_text).lower()
+            lead = None
+            if word in ("p", "prompt"):
+                with contextlib.suppress(Back):
+                    self.page(views.prompt_sections(messages), step="answer",
+                              last="Enter: close the prompt", help=_PAGE_HELP)
+                paged = False
+            elif word in ("a", "again"):
+                paged = True
+            elif word == "r" and not self.tutor.offline:
+                self.show_place("answer")
+                new = self._get_answer(lesson, theme, regenerate=True, prompt_line=line)
+                if new is not None:
+                    reply = new
+                    self._mark_read(lesson, theme, reply)
+                paged = reply.origin != "llm"
+            elif word in ("", "skip", "n", "next"):
+                self._mark_read(lesson, theme, reply)
                 return reply
+            else:
+                self.say("Press Enter to go on, or type ? to see what you can type here.",
+                         "dim")
+                paged = False
 
-    def _get_answer(self, lesson: Lesson, theme: Theme, *, regenerate: bool) -> Reply | None:
+    def _mark_read(self, lesson: Lesson, theme: Theme, reply: Reply) -> None:
+        if reply.text:
+            self.tutor.store.mark_read(lesson.id, theme.id, theme.label)
+
+    def _get_answer(self, lesson: Lesson, theme: Theme, *, regenerate: bool,
+                    prompt_line: Text | None = None) -> Reply | None:
+        """The answer: streamed when asked live, else returned to be shown paced."""
+        fit_width(self.console)
         view = MarkdownStream(self.console, plain=self.plain)
 
+        def feed(chunk: str) -> None:
+            view.feed(chunk)  # the view cleans it whole: a sequence may span two chunks
+
         def started() -> None:
-            self.say(f"\nAsking {self.tutor.provider().model} on "
-                     f"{self.tutor.provider().host}… (Ctrl-C stops)", "dim")
+            self.show_place("answer")
+            if prompt_line is not None:
+                self.console.print(prompt_line)
+            self.say(f"Asking {clean(self.tutor.provider().model)} on "
+                     f"{clean(self.tutor.provider().host)}… (Ctrl-C stops)", "dim")
 
         try:
-            reply = self.tutor.answer(lesson, theme, view.feed, regenerate=regenerate,
+            reply = self.tutor.answer(lesson, theme, feed, regenerate=regenerate,
                                       on_start=started)
         except KeyboardInterrupt:
             view.abort()
@@ -275,36 +518,37 @@ class Walkthrough:
         except ReplayAvailable as exc:
             view.abort()
             self._incomplete(view)
-            self.say(exc.cause.one_line(), "red")
+            self.say(clean(exc.cause.one_line()), "red")
             if exc.unreachable:
                 return self._go_offline(lesson, theme)
-            raw = self.ask(f"This prompt can be answered offline ({exc.replay.label}). "
-                           "Replay that? [Y/n] (or r to ask again)", footer=False)
+            raw = self.ask(f"This prompt can be answered offline ({clean(exc.replay.label)}). "
+                           "Replay that? [Y/n] (or r to ask again)")
             if raw.lower() in ("", "y", "yes"):
-                return self._show_replay(exc.replay)
+                return exc.replay
             if raw.lower() in ("r", "retry"):
-                return self._get_answer(lesson, theme, regenerate=regenerate)
-            raise Back() from None  # no replay: choose the theme again
+                return self._get_answer(lesson, theme, regenerate=regenerate,
+                                        prompt_line=prompt_line)
+            raise Back() from None  # no replay: choose the world again
         except NoAnswerError:
             view.abort()
             return None
         except LLMError as exc:
             view.abort()
             self._incomplete(view)
-            self.say(exc.one_line(), "red")
+            self.say(clean(exc.one_line()), "red")
             if exc.unreachable:
                 return self._go_offline(lesson, theme)
             # the server answered badly (a dropped stream, an HTTP error): stay in the course
-            self.ask("Enter to try again, 'back' to pick another theme, or 'quit':",
-                     footer=False)
-            return self._get_answer(lesson, theme, regenerate=regenerate)
+            self.ask("Enter to try again, 'back' to pick another world, or 'quit':")
+            return self._get_answer(lesson, theme, regenerate=regenerate,
+                                    prompt_line=prompt_line)
         if reply.origin == "llm":
             view.close()
-            self.say(f"({reply.label})", "dim")
+            self.say(f"({clean(reply.label)})", "dim")
             self._truncated(reply)
             return reply
         view.abort()
-        return self._show_replay(reply)
+        return reply
 
     def _truncated(self, reply: Reply, *, again: str = "type 'r' to ask again") -> None:
         """The line under an answer that stopped at the length limit."""
@@ -327,64 +571,92 @@ class Walkthrough:
         self.say("Switching to offline replay for this session.", "yellow")
         return self._get_answer(lesson, theme, regenerate=False)
 
-    def _show_replay(self, reply: Reply) -> Reply:
-        self.say(f"\n({reply.label})", "dim")
-        render_markdown(self.console, reply.text, plain=self.plain)
-        self._truncated(reply)
-        return reply
+    # -- takeaways and questions ------------------------------------------------------------
 
-    def followups(self, lesson: Lesson, theme: Theme | None, reply: Reply | None) -> None:
-        if theme is None or reply is None or not reply.text:
-            return
-        if self.tutor.offline:
+    def takeaways(self, lesson: Lesson, theme: Theme | None, reply: Reply | None) -> None:
+        """The takeaways, then questions until the learner goes on to the quiz."""
+        then = "the quiz" if lesson.quiz else "the notes"
+        help_text = (f"Enter goes on to {then}; type a question about the lesson to ask it"
+                     + (" (offline, the lesson's glossary answers it)" if self.tutor.offline
+                        else "") + "; g shows the glossary; b goes back.")
+        raw = self.page([views.takeaways(lesson)], step="takeaways",
+                        last=f"Enter: {then} · or type a question", help=help_text,
+                        ask_line="Your question (Enter: go on):")
+        while raw.lower() not in ("", "skip", "n", "next"):
+            if raw.lower() in GLOSSARY_WORDS and lesson.glossary:
+                self.show_glossary()
+            else:
+                self.answer_question(lesson, theme, reply, raw)
+            self.show_place("takeaways")
+            self.say(f"Another question, or Enter: {then}")
+            raw = self.ask("Your question (Enter: go on):", help=help_text)
+
+    def answer_question(self, lesson: Lesson, theme: Theme | None, reply: Reply | None,
+                        question: str) -> None:
+        """A follow-up: the LLM when there is one, else the lesson's glossary and points."""
+        if self.tutor.offline or theme is None or reply is None or not reply.text:
+            found = lookup(lesson, question)
             settings = self.tutor.settings
-            if settings is not None and settings.configured:
-                self.say(f"(Follow-up questions need the LLM, and {settings.host} could not "
-                         "be reached; run `mlops-primer learn` again once it is back.)", "dim")
+            if found:
+                self.console.print(views.lookup_answer(found))
+            elif settings is not None and settings.configured:  # configured, but unreachable
+                self.say(f"The lesson's glossary has nothing on that, and {clean(settings.host)} "
+                         "could not be reached for a follow-up: run `mlops-primer learn` again "
+                         "once it is back, or `mlops-primer doctor` to see why.", "yellow")
             else:
-                self.say("(Follow-up questions need an LLM; with one configured you can ask "
-                         "the tutor anything about this lesson here.)", "dim")
-            self.ask("Press Enter to go on to the quiz:")
+                self.say("The lesson's glossary has nothing on that. Follow-up questions "
+                         "need an LLM: run `mlops-primer doctor` to set one up, or paste "
+                         f"the prompt from `mlops-primer prompt {lesson.id}` and your "
+                         "question into any chat app.", "yellow")
             return
-        while True:
-            raw = self.ask("Ask a follow-up question, or press Enter to go on to the quiz:")
-            if raw.lower() in ("", "skip"):
-                return
-            view = MarkdownStream(self.console, plain=self.plain)
+        view = MarkdownStream(self.console, plain=self.plain)
 
-            def asking() -> None:
-                self.say(f"Asking {self.tutor.provider().host}… (Ctrl-C stops)", "dim")
+        def asking() -> None:
+            self.say(f"Asking {clean(self.tutor.provider().host)}… (Ctrl-C stops)", "dim")
 
-            try:
-                answer = self.tutor.followup(lesson, theme, reply, raw, view.feed,
-                                             on_start=asking)
-            except KeyboardInterrupt:
-                view.abort()
-                self.say("Stopped; nothing was stored.", "yellow")
-                continue
-            except (NoAnswerError, LLMError) as exc:
-                view.abort()
-                self.say(exc.one_line(), "yellow")
-                continue
-            if answer.origin == "llm":
-                view.close()
-            else:
-                view.abort()
-                render_markdown(self.console, answer.text, plain=self.plain)
-            self.say(f"({answer.label})", "dim")
+        try:
+            answer = self.tutor.followup(lesson, theme, reply, question,
+                                         view.feed,  # cleaned by the view, whole
+                                         on_start=asking)
+        except KeyboardInterrupt:
+            view.abort()
+            self.say("Stopped; nothing was stored.", "yellow")
+            return
+        except (NoAnswerError, LLMError) as exc:
+            view.abort()
+            self.say(clean(exc.one_line()), "yellow")
+            return
+        if answer.origin == "llm":
+            view.close()
+            self.say(f"({clean(answer.label)})", "dim")
             if self.tutor.last_shortened:
                 self.say("(The lesson's answer was shortened to fit the server's context "
                          "window for this question.)", "dim")
             self._truncated(answer, again="ask it again")
+        else:
+            view.abort()
+            with contextlib.suppress(Back):
+                self.page(_answer_sections(answer.text, self.plain), step="takeaways",
+                          last="Enter: go on", lead=Text(f"({clean(answer.label)})",
+                                                         style="dim"))
+
+    # -- the quiz ---------------------------------------------------------------------------
 
     def quiz(self, lesson: Lesson, p: Progress) -> None:
         total = len(lesson.quiz)
+        attempt = _attempt(p)
         i = len([k for k in p.quiz_answers if k.isdigit() and int(k) < total])
         while i < total:
             q = lesson.quiz[i]
-            self.console.print(views.quiz_question(q, i + 1, total))
+            order = self.tutor.choice_order(lesson, i, attempt)
+
+            def draw(q: QuizQuestion = q, order: list[int] = order, i: int = i) -> None:
+                self.show_place("quiz", f"{i + 1}/{total}")
+                self.console.print(views.quiz_question(q, order, i + 1, total))
+
+            draw()
             try:
-                self._ask_question(q, i, p)
+                self._ask_question(q, i, p, order, draw)
             except Back:
                 if i == 0:
                     raise
@@ -394,45 +666,57 @@ class Walkthrough:
                 continue
             self._save(p)
             i += 1
-        right = sum(1 for a in p.quiz_answers.values() if a.get("first_try"))
+        right = sum(1 for k, a in p.quiz_answers.items()
+                    if k.isdigit() and isinstance(a, dict) and a.get("first_try"))
         p.quiz_score, p.quiz_total = right, total
         self.say(f"\nQuiz done: {right} of {total} right on the first try.", "bold green")
 
-    def _ask_question(self, q: object, i: int, p: Progress) -> None:
-        from .lessons import QuizQuestion
-
-        assert isinstance(q, QuizQuestion)
+    def _ask_question(self, q: QuizQuestion, i: int, p: Progress, order: list[int],
+                      draw: Callable[[], None]) -> None:
+        n = len(q.choices)
         tries = 0
+        self.hint_shown = False
         while True:
-            raw = self.ask(f"Your answer (1-{len(q.choices)}):", numbers=True)
+            raw = self.ask(f"Your answer (1-{n}, ?: hint):", hint=q.hint, redraw=draw,
+                           help=f"Type the number of your answer (1-{n}); skip shows the "
+                           "answer; back goes to the question before; g: glossary.")
             if raw.lower() == "skip":
                 p.quiz_answers[str(i)] = {"skipped": True, "first_try": False}
-                self.say(f"Skipped. The answer: {q.answer}. {prose(q.explanation)}", "dim")
+                self.say(f"Skipped. The answer: {clean(q.answer)}. "
+                         f"{clean(prose(q.explanation))}", "dim")
                 return
-            if not raw.isdecimal() or not 1 <= int(raw) <= len(q.choices):
-                self.say(f"Please type a number from 1 to {len(q.choices)}.", "red")
+            if not raw.isdecimal() or not 1 <= int(raw) <= n:
+                self.say(f"Please type a number from 1 to {n} (or ? for a hint).", "yellow")
                 continue
             tries += 1
-            if grade(q, int(raw) - 1):
+            choice = order[int(raw) - 1]
+            if grade(q, choice):
                 self.say("Right!", "bold green")
-                self.say(prose(q.explanation))
-                p.quiz_answers[str(i)] = {"choice": int(raw) - 1, "first_try": tries == 1,
+                self.say(clean(prose(q.explanation)))
+                p.quiz_answers[str(i)] = {"choice": choice, "first_try": tries == 1,
                                           "tries": tries}
                 return
             if tries == 1:
-                self.say(f"Not quite. Hint: {prose(q.hint)}", "yellow")
+                self.say("Not quite. " + ("Try once more." if self.hint_shown
+                                          else f"Hint: {clean(prose(q.hint))}"), "yellow")
+                self.hint_shown = True
                 continue
-            self.say(f"Not this time. The answer is: {q.answer}", "yellow")
-            self.say(prose(q.explanation))
-            p.quiz_answers[str(i)] = {"choice": int(raw) - 1, "first_try": False, "tries": tries}
+            self.say(f"Not this time. The answer is: {clean(q.answer)}", "yellow")
+            self.say(clean(prose(q.explanation)))
+            p.quiz_answers[str(i)] = {"choice": choice, "first_try": False, "tries": tries}
             return
 
+    # -- notes -----------------------------------------------------------------------------
+
     def finish(self, lesson: Lesson, p: Progress, reply: Reply | None) -> None:
-        self.say(f"\nLesson {lesson.order} complete: {lesson.title}.", "bold green")
+        self.show_place("done")
+        self.say(f"Lesson {lesson.order} complete: {clean(lesson.title)}.", "bold green")
         try:
             default = f"mlops-primer-notes-{lesson.id}.md"
             raw = self.ask(f"Save study notes as Markdown? Type y for {default}, or a file "
-                           "name; Enter skips:", footer=False)
+                           "name; Enter skips:",
+                           help="y saves the notes in this folder; a name saves them under "
+                           "that name; Enter goes on without saving.")
         except Back:
             return
         if raw.lower() in ("y", "yes"):
@@ -448,16 +732,63 @@ class Walkthrough:
             if not target.is_absolute():
                 target = self.notes_dir / target
             try:
-                target.write_text(
-                    study_notes(lesson, p, answer, reply.label if reply else None),
+                target.write_text(  # cleaned: notes are read in a terminal
+                    clean(study_notes(lesson, p, answer, reply.label if reply else None)),
                     encoding="utf-8",
                 )
-                self.say(f"Notes saved to {target}", "green")
+                self.say(f"Notes saved to {clean(str(target))}", "green")
             except OSError as exc:
-                self.say(f"Could not write {target}: {exc.strerror}", "red")
+                self.say(f"Could not write {clean(str(target))}: {exc.strerror}", "red")
+
+
+_PAGE_HELP = ("Enter shows the next screen; b the one before; skip goes on; "
+              "g shows the glossary; q quits (your place is saved).")
+
+
+def _answer_sections(text: str, plain: bool) -> list[RenderableType]:
+    """An answer's Markdown, a section a heading (as source text in plain mode)."""
+    text = clean(text)
+    if plain:
+        return [Text(text.rstrip("\n"))]
+    return [TutorMarkdown(s, code_theme="ansi_dark", hyperlinks=False)
+            for s in markdown_sections(text)]
+
+
+def _not_a_world(raw: str, problem: NotAWorld, lesson: Lesson) -> str:
+    """One line for a reply at the world prompt that is not taken as a world."""
+    shown = clean(" ".join(raw.split()))
+    shown = shown if len(shown) <= 30 else shown[:30] + "…"
+    n = len(lesson.themes)
+    if problem.suggestion is not None:
+        k = lesson.themes.index(problem.suggestion) + 1
+        return f"Did you mean “{clean(problem.suggestion.label)}”? Type {k} for it."
+    if problem.reason == "command":
+        return (f"“{shown}” is not a world here: type a number from 1 to {n}, or a world of "
+                "your own in a few words (? for help).")
+    return (f"“{shown}” does not look like a world: type a number from 1 to {n}, or your own "
+            "world in a few words, like: a bakery.")
+
+
+def _attempt(p: Progress) -> int:
+    """Which attempt at the lesson's quiz this is (1 for the first)."""
+    value = p.quiz_answers.get("attempt", 1)
+    return value if isinstance(value, int) and value >= 1 else 1
+
+
+def _answered(p: Progress) -> bool:
+    return any(k.isdigit() for k in p.quiz_answers)
 
 
 def _previous(step: str) -> str:
     """The step before ``step``; before the intro is the course menu."""
     order = ("menu", *STEPS)
+    if step not in order:
+        return "intro"
     return order[max(0, order.index(step) - 1)]
+
+
+def _next(step: str) -> str:
+    """The step after ``step`` (an unknown step goes on to the takeaways)."""
+    if step not in STEPS:
+        return "takeaways"
+    return STEPS[min(len(STEPS) - 1, STEPS.index(step) + 1)]

@@ -283,12 +283,18 @@ def out_console(plain: bool = False) -> Console:
     return make_console(plain=plain or FLAGS.plain)
 
 
-#: C1 controls, which json.dumps leaves raw with ensure_ascii=False (U+009B is a CSI)
-_C1 = {c: f"\\u{c:04x}" for c in range(0x80, 0xA0)}
+def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """A line on stdout (or stderr), cleaned of control codes: lines that carry outside
+    text (paths, model names, pack fields, server messages) go out through here."""
+    from ..ui.safe import clean
+
+    typer.echo(clean(text), err=err, nl=nl)
 
 
 def write_json(data: Any) -> None:
-    """JSON on stdout, for scripts: no control character reaches the terminal raw."""
+    """JSON on stdout, for scripts (the data exact; DEL and C1 escaped as ``\\u``)."""
     import json
 
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False).translate(_C1) + "\n")
+    from ..ui.safe import json_safe
+
+    sys.stdout.write(json_safe(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")

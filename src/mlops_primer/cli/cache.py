@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from ..errors import PrimerError, StoreError
-from ._common import Yes, command, confirm, course_folder, handled, out_console, write_json
+from ._common import Yes, command, confirm, course_folder, echo, handled, out_console, write_json
 
 cache_app = typer.Typer(help="Look after the stored answers (replayed offline).",
                         no_args_is_help=True)
@@ -75,7 +75,7 @@ def cache_show(answer_id: Annotated[int, typer.Argument(metavar="ID",
         raise StoreError(f"no answer with id {answer_id}",
                          hint=f"see `{command('cache list')}`")
     console = out_console(plain)
-    typer.echo(f"({a.lesson_id} x {a.theme_label}: {a.model}, {a.created_at[:10]})", err=True)
+    echo(f"({a.lesson_id} x {a.theme_label}: {a.model}, {a.created_at[:10]})", err=True)
     render_markdown(console, a.answer, plain=plain)
 
 
@@ -86,13 +86,13 @@ def cache_clear(yes: Yes = False) -> None:
     with _store() as store:
         n = store.count_answers()
         if n == 0:
-            typer.echo("The cache is already empty.")
+            echo("The cache is already empty.")
             return
         if not yes and not confirm(f"Delete {n} stored answer(s)?"):
-            typer.echo("Nothing deleted.")
+            echo("Nothing deleted.")
             raise typer.Exit(1)
         store.clear_answers()
-    typer.echo(f"Deleted {n} answer(s).")
+    echo(f"Deleted {n} answer(s).")
 
 
 @cache_app.command("path")
@@ -101,7 +101,7 @@ def cache_path() -> None:
     """Print where the store lives."""
     from ..paths import store_file
 
-    typer.echo(str(store_file()))
+    echo(str(store_file()))
 
 
 @cache_app.command("export")
@@ -134,7 +134,7 @@ def cache_export(file: Annotated[Path, typer.Argument(
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise PrimerError(f"cannot write {file}: {exc.strerror}") from None
-    typer.echo(f"Exported {len(answers)} answer(s) to {file}.")
+    echo(f"Exported {len(answers)} answer(s) to {file}.")
 
 
 @cache_app.command("import")
@@ -148,10 +148,10 @@ def cache_import(file: Annotated[Path, typer.Argument(
         result = import_pack(store, file)
     shown = 10  # a wrong file would otherwise print a line for each of its lines
     for r in result.rejected[:shown]:
-        typer.echo(f"rejected: {file}:{r.line}: {r.reason}", err=True)
+        echo(f"rejected: {file}:{r.line}: {r.reason}", err=True)
     if len(result.rejected) > shown:
-        typer.echo(f"rejected: ... and {len(result.rejected) - shown} more", err=True)
-    typer.echo(f"{result.added} added, {result.present} already present, "
+        echo(f"rejected: ... and {len(result.rejected) - shown} more", err=True)
+    echo(f"{result.added} added, {result.present} already present, "
                f"{len(result.rejected)} rejected.")
     if result.rejected:
         raise typer.Exit(1)

@@ -13,6 +13,7 @@ from ._common import (
     complete_theme,
     course,
     course_folder,
+    echo,
     handled,
     out_console,
     write_json,
@@ -79,9 +80,9 @@ def schema_cmd(
     text = schema_text()
     if output:
         output.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {output}", err=True)
+        echo(f"wrote {output}", err=True)
     else:
-        typer.echo(text, nl=False)
+        echo(text, nl=False)
 
 
 @handled
@@ -105,7 +106,7 @@ def prompt(
     if as_json:
         write_json([m.as_dict() for m in messages])
     else:
-        typer.echo(prompts.as_text(messages))
+        echo(prompts.as_text(messages))
 
 
 @handled
@@ -138,14 +139,14 @@ def validate(
             raise typer.Exit(1)
         return
     for problem in report.problems:
-        typer.echo(str(problem), err=True)
+        echo(str(problem), err=True)
     for warning in report.warnings:  # after the problems; the exit status ignores them
-        typer.echo(str(warning), err=True)
+        echo(str(warning), err=True)
     n = len(report.files)
     if report.ok:
-        typer.echo(f"{n} lesson file(s) valid.")
+        echo(f"{n} lesson file(s) valid.")
         return
-    typer.echo(f"{len(report.problems)} problem(s) in {n} lesson file(s).", err=True)
+    echo(f"{len(report.problems)} problem(s) in {n} lesson file(s).", err=True)
     raise typer.Exit(1)
 
 

@@ -18,6 +18,7 @@ from ._common import (
     complete_lesson,
     complete_theme,
     course,
+    echo,
     err_console,
     handled,
     out_console,
@@ -68,7 +69,7 @@ def learn(
     console = out_console(plain)
     with open_store() as store:
         if store.notice:
-            typer.echo(as_run(store.notice), err=True)
+            echo(as_run(store.notice), err=True)
         tutor = Tutor(c, store, s, offline=offline, no_cache=no_cache)
         if no_input:
             if start is None:
@@ -119,7 +120,7 @@ def _one_shot(tutor, lesson, theme_text, console, *, as_json: bool = False) -> N
     theme = lesson.theme(theme_text) if theme_text is not None else lesson.default_theme
     notice = tutor.offline_notice()
     if notice:
-        typer.echo(as_run(notice), err=True)
+        echo(as_run(notice), err=True)
     view = _Collect() if as_json else MarkdownStream(console, plain=not console.is_terminal)
     try:
         reply = tutor.answer(lesson, theme, view.feed)
@@ -152,10 +153,10 @@ def _one_shot(tutor, lesson, theme_text, console, *, as_json: bool = False) -> N
         view.close()
     else:
         render_markdown(console, reply.text, plain=not console.is_terminal)
-    typer.echo(f"({reply.label})", err=True)
+    echo(f"({reply.label})", err=True)
     if reply.truncated:
         limit = f" of {tutor.settings.max_tokens} tokens" if reply.origin == "llm" else ""
-        typer.echo(f"note: the answer reached the length limit{limit} and stops there - ask "
+        echo(f"note: the answer reached the length limit{limit} and stops there - ask "
                    "again with --no-cache, or raise the limit with --max-tokens 3000", err=True)
     sys.stdout.flush()
 

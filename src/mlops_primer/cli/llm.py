@@ -15,6 +15,7 @@ from ._common import (
     Timeout,
     as_run,
     command,
+    echo,
     handled,
     out_console,
     settings,
@@ -73,7 +74,7 @@ def config_set(
 
     path = set_value(key, value)
     shown = mask(value) if key == "api_key" else value
-    typer.echo(f"{key} = {shown or '(removed)'} saved in {path}")
+    echo(f"{key} = {shown or '(removed)'} saved in {path}")
 
 
 @handled
@@ -111,10 +112,11 @@ def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = Non
         line(False, exc.one_line())
         end(1)
     line(True, f"settings read (model {s.model}, server {s.host})")
-    if not s.configured:
-        line(False, "no LLM configured - set OPENAI_API_KEY, or --base-url for a local server "
-             "(Ollama: http://localhost:11434/v1); the offline pack works without one")
-        end(1)
+    if not s.configured:  # offline is a mode, not a failure: say so, exit 0 if it can run
+        _offline_ready(console, line)
+        if failures:
+            raise typer.Exit(1)
+        return
     if not s.api_key and not s.is_local:
         line(False, f"no API key for {s.host} - set OPENAI_API_KEY or `mlops-primer config set "
              "api_key KEY`")
@@ -207,6 +209,27 @@ def _probe_answer(provider: Any, line: Callable[[bool | None, str], None]) -> No
     else:
         line(None, f"{host} ended the test answer before the limit: cannot tell whether it "
              "honours max_tokens")
+
+
+def _offline_ready(console, line) -> None:  # noqa: ANN001 - doctor's own helpers
+    """With no LLM: check the course the offline mode would run, and say how to add one."""
+    import os
+    from pathlib import Path
+
+    from ._common import course
+
+    env = os.environ.get("MLOPS_PRIMER_LESSONS")
+    try:
+        c = course(Path(env) if env else None)
+    except PrimerError as exc:
+        line(False, exc.one_line())
+        return
+    line(True, f"course read ({len(c.lessons)} lessons)")
+    console.print("info  no LLM configured: offline mode is ready (the course pack's "
+                  "explanations)", markup=False)
+    console.print("info  to add an LLM, set OPENAI_API_KEY or point --base-url at a local "
+                  "server", markup=False)
+    console.print("      (Ollama: --base-url http://localhost:11434/v1)", markup=False)
 
 
 def register(app: typer.Typer, only: str | None = None) -> None:

@@ -14,6 +14,7 @@ from ._common import (
     Model,
     Timeout,
     course,
+    echo,
     handled,
     out_console,
     settings,
@@ -44,13 +45,13 @@ def pack_check(
             raise typer.Exit(1)
         return
     for issue in issues:
-        typer.echo(str(issue), err=True)
+        echo(str(issue), err=True)
     total = sum(len(x.themes) for x in c.lessons)
     if issues:
-        typer.echo(f"{len(issues)} problem(s) in the pack of {c.folder} ({total} answers "
+        echo(f"{len(issues)} problem(s) in the pack of {c.folder} ({total} answers "
                    "expected).", err=True)
         raise typer.Exit(1)
-    typer.echo(f"The pack answers all {total} lesson x theme prompts; none missing or stale.")
+    echo(f"The pack answers all {total} lesson x theme prompts; none missing or stale.")
 
 
 @pack_app.command("stamp")
@@ -68,8 +69,8 @@ def pack_stamp(
         c.get(lesson)
     changed = stamp(c, lesson_id=lesson)
     for path in changed:
-        typer.echo(f"stamped {path}")
-    typer.echo(f"{len(changed)} answer(s) stamped.")
+        echo(f"stamped {path}")
+    echo(f"{len(changed)} answer(s) stamped.")
 
 
 @pack_app.command("build")
@@ -102,9 +103,9 @@ def pack_build(
     jobs, kept = build_jobs(c, output)
     console = out_console()
     if kept:
-        typer.echo(f"{kept} answer(s) already in {output}; kept.", err=True)
+        echo(f"{kept} answer(s) already in {output}; kept.", err=True)
     if not jobs:
-        typer.echo(f"Nothing to do: {output} is complete.")
+        echo(f"Nothing to do: {output} is complete.")
         return
     failed: list[str] = []
     written = 0
@@ -125,25 +126,25 @@ def pack_build(
                            created_at=now_iso(), on_done=done)
         except KeyboardInterrupt:
             bar.stop()
-            typer.echo(f"\nStopped: {written} answer(s) written to {output}; run the same "
+            echo(f"\nStopped: {written} answer(s) written to {output}; run the same "
                        "command again to finish it.", err=True)
             sys.stdout.flush()
             # requests already under way would hold the exit until they end (the pool's
             # threads are joined at exit); every written answer is already on disk
             os._exit(130)
     for line in failed:
-        typer.echo(f"failed: {line}", err=True)
+        echo(f"failed: {line}", err=True)
     if result.one_at_a_time:
-        typer.echo(f"{result.one_at_a_time} answer(s) were cut off while other requests were "
+        echo(f"{result.one_at_a_time} answer(s) were cut off while other requests were "
                    f"in flight: {s.host} seems to answer one request at a time, so the build "
                    "went on one at a time (next time: --concurrency 1).", err=True)
     if result.length_retries:
-        typer.echo(f"{result.length_retries} answer(s) reached the length limit of "
+        echo(f"{result.length_retries} answer(s) reached the length limit of "
                    f"{s.max_tokens} tokens and were asked again (cut-off answers are never "
                    "written; --max-tokens raises the limit).", err=True)
     missing = len(jobs) - written
     where = f"{written} answer(s) written to {output}" if written else "nothing written"
-    typer.echo(where + (f"; {missing} not answered (run again to retry them)" if missing
+    echo(where + (f"; {missing} not answered (run again to retry them)" if missing
                         else "."))
     if missing:
         raise typer.Exit(1)

@@ -13,6 +13,7 @@ from ._common import (
     complete_lesson,
     confirm,
     course,
+    echo,
     handled,
     out_console,
     write_json,
@@ -40,10 +41,10 @@ def progress(
             target = c.get(lesson).id if lesson else None
             what = f"your progress in '{target}'" if target else "all your progress"
             if not yes and not confirm(f"Forget {what}?"):
-                typer.echo("Nothing changed.")
+                echo("Nothing changed.")
                 raise typer.Exit(1)
             store.reset_progress(target)
-            typer.echo(f"Forgot {what}. Stored answers are kept.")
+            echo(f"Forgot {what}. Stored answers are kept.")
             return
         if lesson:
             raise typer.BadParameter("a LESSON goes with --reset", param_hint="LESSON")
@@ -98,6 +99,10 @@ def notes(
         raise typer.BadParameter("give --here or -o, not both", param_hint="--here")
     c = course(lessons_dir)
     parts = _notes(c, lesson)
+    if not as_json:  # files are read in a terminal too (`cat`, a pager): cleaned like the screen
+        from ..ui.safe import clean
+
+        parts = [(x, clean(text)) for x, text in parts]
     if not parts:
         typer.echo(f"No lesson started yet: run `{command('learn')}`, or name a lesson.",
                    err=True)
@@ -106,7 +111,7 @@ def notes(
         write_json([{"lesson": x.id, "title": x.title, "markdown": text} for x, text in parts])
         return
     if output is not None and str(output) == "-":
-        typer.echo("\n\n---\n\n".join(text for _, text in parts), nl=False)
+        echo("\n\n---\n\n".join(text for _, text in parts), nl=False)
         return
     if output is not None and not output.expanduser().is_dir():
         _write_asking(output.expanduser(), "\n\n---\n\n".join(text for _, text in parts),

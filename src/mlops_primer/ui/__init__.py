@@ -10,6 +10,8 @@ import sys
 
 from rich.console import Console
 
+from .safe import CleanWriter, SafeConsole
+
 
 def make_console(*, plain: bool = False, stderr: bool = False) -> Console:
     """A console for stdout (or stderr): plain text when asked or when piped; no colour
@@ -21,18 +23,23 @@ def make_console(*, plain: bool = False, stderr: bool = False) -> Console:
     terminal.
 
     ``markup`` and ``emoji`` are off: lesson and LLM text is printed as it is, so
-    ``[brackets]`` and ``:words:`` never turn into styles or pictures.
+    ``[brackets]`` and ``:words:`` never turn into styles or pictures. Either console
+    cleans outside text of control codes (``ui.safe``): the plain one cleans everything
+    written to its file, since plain output has no control codes of its own.
     """
     stream = sys.stderr if stderr else sys.stdout
     if plain:
-        return Console(
-            file=stream, markup=False, emoji=False, highlight=False, no_color=True,
+        return SafeConsole(
+            file=CleanWriter(stream), markup=False, emoji=False, highlight=False, no_color=True,
             force_terminal=False, color_system=None, force_interactive=False,
             soft_wrap=not stream.isatty(),
         )
     no_color = os.environ.get("NO_COLOR", "") != ""  # set and not empty, per no-color.org
-    return Console(file=stream, markup=False, emoji=False, highlight=False,
-                   no_color=no_color or None)
+    console = SafeConsole(file=stream, markup=False, emoji=False, highlight=False,
+                          no_color=no_color or None)
+    if not console.is_terminal:  # piped: no control codes of rich's own either
+        console.file = CleanWriter(stream)
+    return console
 
 
 def is_plain(console: Console) -> bool:

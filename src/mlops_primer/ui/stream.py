@@ -43,17 +43,20 @@ VERSE_MAX_CHARS = 72  # ...and never longer than this
 VERSE_SURE_CHARS = 66  # a line still being judged that is longer reads as prose
 KEEP_LINES = 3  # source lines of a split block that stay live
 MAX_LIVE_LINES = 40  # the live area is never taller than this (nor than the screen)
-# A code fence or a bullet list splits into parts that join into exactly the whole, so
-# it is split as soon as it is taller than this. Other blocks (a table's columns, an
-# ordered list's numbers, a paragraph's wrapping depend on lines still to come) are
-# split only when they pass BIG_LINES source lines or BIG_CHARS characters.
+# A code fence or a bullet list splits into parts that join into exactly the whole, and
+# a table into parts under one header (each part's columns as wide as its own cells),
+# as soon as it is taller than this. Other blocks (an ordered list's number width, a
+# paragraph's wrapping depend on lines still to come) are split only when they pass
+# BIG_LINES source lines or BIG_CHARS characters.
 SPLIT_LINES = 16
 BIG_LINES = 80
 BIG_CHARS = 6000
-_EXACT_SPLIT = ("fence", "bullet_list_open")
-# A block taller than the live area shows its last lines, which all move up on every
-# redraw; it is redrawn only once this many bytes per new character pay for it.
-CROPPED_BYTES_PER_CHAR = 4
+_EXACT_SPLIT = ("fence", "bullet_list_open", "table_open")
+# A redraw of the live area may write this many bytes per character received since the
+# last one (or REDRAW_FREE_BYTES); a bigger redraw (a table whose columns widen, a block
+# taller than the live area, whose lines all move up) waits for more text.
+REDRAW_BYTES_PER_CHAR = 6
+REDRAW_FREE_BYTES = 160
 
 # escape sequence starters: a chunk ending inside a sequence keeps it for the next chunk
 _INTRODUCERS = "\x1b\x9b\x9d\x90\x9f\x9e\x98\r"
@@ -232,7 +235,9 @@ class _LiveArea:
         up = len(self.lines) - 1 - row
         return "\r" + (f"\x1b[{up}A" if up > 0 else "") + "\x1b[J"
 
-    def update(self, lines: list[str], above: str = "") -> None:
+    def update(self, lines: list[str], above: str = "", budget: int | None = None) -> bool:
+        """Show ``lines`` (after printing ``above``); False, drawing nothing, when the
+        redraw would write more than ``budget`` characters."""
         lines = [line.rstrip(" ") for line in lines]  # unstyled padding: not drawn
         old = self.lines
         if above:
@@ -242,7 +247,7 @@ class _LiveArea:
             while i < len(old) and i < len(lines) and old[i] == lines[i]:
                 i += 1
             if i == len(old) == len(lines):
-                return
+                return True
             if i == len(old) - 1 == len(lines) - 1 and lines[i].startswith(old[i]):
                 out = lines[i][len(old[i]):]  # the last line grew: write what is new
             elif i == len(old):  # only new lines below
@@ -251,11 +256,14 @@ class _LiveArea:
                 if i == len(lines) and i > 0:
                     i -= 1  # lines went away: rewrite the last one that stays
                 out = self._clear_from(i) + "\n".join(lines[i:])
+            if budget is not None and len(out) > budget:
+                return False
         if not self.started:
             out = "\x1b[?25l" + out
             self.started = True
         self.lines = list(lines)
         self._write(out)
+        return True
 
     def finish(self, above: str) -> None:
         out = (self._clear_from(0) if self.lines else "") + above
@@ -440,12 +448,10 @@ class MarkdownStream:
                 tokens = _parse(text, final=False)
                 blocks = _blocks(tokens)
                 live = self._live_lines(tokens, blocks)
-        if len(live) > self._live_max and not above:
-            cost = sum(len(line) for line in live[-self._live_max:])
-            if self._new_chars * CROPPED_BYTES_PER_CHAR < cost:
-                return  # wait until enough new text pays for the redraw
-        self._new_chars = 0
-        self._live.update(live[-self._live_max:], _joined(above))
+        # a redraw is paid for by new text: bytes written stay a small multiple of it
+        budget = max(REDRAW_BYTES_PER_CHAR * self._new_chars, REDRAW_FREE_BYTES)
+        if self._live.update(live[-self._live_max:], _joined(above), budget):
+            self._new_chars = 0
 
     def _must_split(self, text: str, block: _Block, height: int) -> bool:
         if height > self._split_at and (self._cont or block.kind in _EXACT_SPLIT):

@@ -1,4 +1,7 @@
-"""Renderables for the course: menus, lesson intro, takeaways, quiz, progress."""
+"""Renderables for the course: menus, lesson intro, takeaways, quiz, progress.
+
+Every piece of course text and learner input passes ``clean`` here, on its way out.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +14,46 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..lessons import Course, Lesson, QuizQuestion, prose
+from ..lessons import Course, Lesson, QuizQuestion, Theme, prose
+from .safe import clean
 
 if TYPE_CHECKING:  # the store (and sqlite3) is not needed to draw a table
+    from ..prompts import Message
     from ..store import Progress
 
-FOOTER = "Type skip, back or quit at any prompt"
-NUMBER_FOOTER = "Type a number, or: skip, back, quit"
+# What each step of a lesson is called on its place line. A step not named here (a new
+# one such as a lab) is shown by its id, capitalised, so adding a step needs no change.
+STEP_LABELS = {
+    "intro": "Intro",
+    "theme": "World",
+    "answer": "Answer",
+    "takeaways": "Takeaways",
+    "quiz": "Quiz",
+    "done": "Notes",
+    "explain-back": "Explain it back",
+}
+
+
+def step_label(step: str) -> str:
+    """The name of a lesson step as the learner reads it."""
+    return STEP_LABELS.get(step, step.replace("-", " ").replace("_", " ").capitalize())
+
+
+def place(position: int, total: int, step: str, done: int, *, sub: str = "",
+          title: str = "", width: int = 80) -> Text:
+    """Where the learner is: ``Lesson 2/7 · Quiz 3/5 · course 1/7 done``.
+
+    The lesson's title is added when the line has room for it.
+    """
+    label = step_label(step) + (f" {sub}" if sub else "")
+    line = f"Lesson {position}/{total} · {label} · course {done}/{total} done"
+    out = Text(line, style="dim")
+    title = clean(title)
+    if title and len(line) + 3 + len(title) <= width:
+        out = Text(f"Lesson {position}/{total}: ", style="dim")
+        out.append(title, style="bold")
+        out.append(f" · {label} · course {done}/{total} done", style="dim")
+    return out
 
 
 def _status(progress: Progress | None) -> str:
@@ -37,47 +73,51 @@ def score_text(progress: Progress | None) -> str:
 
 def menu(course: Course, progress: dict[str, Progress], resume: Lesson | None) -> RenderableType:
     """The course menu shown by `learn`."""
-    lines = Text()
+    lines = Table.grid(padding=(0, 1))  # a title that wraps stays under itself
+    lines.add_column(no_wrap=True)
+    lines.add_column(ratio=1)
     for lesson in course.lessons:
         p = progress.get(lesson.id)
         mark = "✓" if p is not None and p.done else " "
-        lines.append(f"  {lesson.order}. [{mark}] ", style="bold")
-        lines.append(lesson.title)
         extra = []
         if p is not None and p.done and score_text(p):
             extra.append(f"quiz {score_text(p)}")
         elif p is not None and not p.done:
             extra.append(f"in progress: {p.step}")
         extra.append(f"{lesson.minutes} min")
-        lines.append(f"  ({', '.join(extra)})\n", style="dim")
+        title = Text(clean(lesson.title))
+        title.append(f"  ({', '.join(extra)})", style="dim")
+        lines.add_row(Text(f" {lesson.order:>2}. [{mark}]", style="bold"), title)
     done = sum(1 for p in progress.values() if p.done)
     head = Text(f"{done} of {len(course.lessons)} lessons done. ", style="bold")
     if resume is not None:
-        head.append(f"Press Enter to continue with lesson {resume.order}: {resume.title}.")
+        head.append(f"Press Enter to continue with lesson {resume.order}: "
+                    f"{clean(resume.title)}.")
     else:
         head.append("The course is complete. Pick any lesson to revisit it.")
     return Panel(Group(head, Text(""), lines), title="mlops-primer", title_align="left",
                  box=box.ROUNDED)
 
 
-def intro(lesson: Lesson) -> RenderableType:
-    """Why the lesson matters, its explanation points, and its diagram."""
+def intro_sections(lesson: Lesson) -> list[RenderableType]:
+    """The lesson's intro, one section per screen: why it matters, the points, the diagram."""
+    from .stream import TutorMarkdown
+
+    head = Text(f"Lesson {lesson.order}: ", style="bold")
+    head.append(clean(lesson.title), style="bold")
+    head.append(f"  (about {lesson.minutes} min)", style="dim")
     parts: list[RenderableType] = [
-        Text(prose(lesson.why_it_matters)),
-        Text(""),
-        Text("What this lesson explains", style="bold"),
+        Group(head, Text(""), Text("Why it matters", style="bold underline"), Text(""),
+              Text(clean(prose(lesson.why_it_matters)))),
+        Group(Text("What this lesson explains", style="bold underline"),  # the list
+              TutorMarkdown("\n".join(f"- {' '.join(clean(p).split())}"
+                                      for p in lesson.points), hyperlinks=False)),
     ]
-    parts.append(bullets(lesson.points, "•"))
     if lesson.diagram:
-        parts += [Text(""), Text(lesson.diagram.rstrip(), style="cyan", no_wrap=True)]
-    return Panel(
-        Group(*parts),
-        title=f"Lesson {lesson.order}: {lesson.title}",
-        title_align="left",
-        subtitle=f"about {lesson.minutes} min",
-        subtitle_align="right",
-        box=box.ROUNDED,
-    )
+        parts.append(Group(Text("The picture", style="bold underline"), Text(""),
+                           Text(clean(lesson.diagram.rstrip()), style="cyan", no_wrap=True,
+                                overflow="crop")))
+    return parts
 
 
 def bullets(items: Sequence[str], mark: str) -> Table:
@@ -86,7 +126,7 @@ def bullets(items: Sequence[str], mark: str) -> Table:
     grid.add_column(width=3, justify="right")
     grid.add_column(ratio=1)
     for item in items:
-        grid.add_row(mark, Text(_strip_md(item)))
+        grid.add_row(mark, Text(clean(_strip_md(item))))
     return grid
 
 
@@ -94,38 +134,112 @@ def _strip_md(text: str) -> str:
     return " ".join(text.replace("**", "").split())
 
 
-def numbered(options: Sequence[str], *, start: int = 1) -> Text:
-    """Numbered choices, one a line, readable by a screen reader."""
-    out = Text()
-    for i, option in enumerate(options, start=start):
+def prompt_line(lesson: Lesson, theme: Theme, *, width: int = 80) -> Text:
+    """One line saying what the tutor is asked (``p`` shows the whole prompt)."""
+    what = (f"Asked: {clean(lesson.prompt.topic)}, in the world of "
+            f"“{clean(theme.label)}”, as {clean(lesson.prompt.form)}")
+    tail = " · p: the prompt"
+    if len(what) + len(tail) > width - 1:
+        what = what[: max(10, width - 2 - len(tail))].rstrip() + "…"
+    out = Text(what, style="dim")
+    out.append(tail, style="dim italic")
+    return out
+
+
+def reflow(text: str) -> str:
+    """Prompt text with its source line breaks undone: the lines of a paragraph joined,
+    list items kept one a line, blank lines kept (the terminal wraps it afresh)."""
+    paras = []
+    for para in text.strip().split("\n\n"):
+        lines: list[str] = []
+        for line in para.splitlines():
+            stripped = line.strip()
+            if not stripped:
+                continue
+            if lines and not stripped.startswith(("- ", "* ", "• ")) and not (
+                    stripped[:1].isdigit() and stripped[1:3] in (". ", ") ")):
+                lines[-1] += " " + stripped
+            else:
+                lines.append(stripped)
+        paras.append("\n".join(lines))
+    return "\n\n".join(p for p in paras if p)
+
+
+def prompt_sections(messages: Sequence[Message]) -> list[RenderableType]:
+    """The whole prompt, a message a section, reflowed to the terminal's width."""
+    return [Group(Text(f"--- {m.role} ---", style="bold"), Text(clean(reflow(m.content))))
+            for m in messages]
+
+
+def world_menu(lesson: Lesson, *, ready: Sequence[bool] | None, read: set[str],
+               offline: bool) -> RenderableType:
+    """The metaphor worlds, numbered, with those read and those ready offline marked."""
+    out = Text("Choose a metaphor world for this lesson:\n", style="bold")
+    for i, theme in enumerate(lesson.themes, start=1):
         out.append(f"  {i}. ", style="bold")
-        out.append(f"{option}\n")
+        out.append(clean(theme.label))
+        marks = []
+        if theme.id in read:
+            marks.append("✓ read")
+        if ready is not None and not ready[i - 1]:
+            marks.append("needs an LLM")
+        if marks:
+            out.append(f"  ({', '.join(marks)})", style="dim")
+        out.append("\n")
+    if offline:
+        if ready is None or all(ready):
+            out.append("All of these are ready offline. ", style="dim")
+        out.append("A world of your own (a bakery, chess, rock climbing) needs an LLM.",
+                   style="dim")
+    else:
+        out.append("Or type a world of your own (for example: a bakery, chess, rock "
+                   "climbing).", style="dim")
     return out
 
 
-def prompt_folded(text: str, *, lines: int = 4) -> Text:
-    """The first lines of the rendered prompt, with how much is hidden."""
-    all_lines = prose(text).replace("\n\n", "\n").splitlines()
-    shown = "\n".join(all_lines[:lines])
-    out = Text(shown, style="dim")
-    if len(all_lines) > lines:
-        out.append(f"\n  … {len(all_lines) - lines} more paragraph(s) (type 'p' to see the "
-                   "whole prompt)", style="dim italic")
-    return out
+def glossary_sections(lesson: Lesson) -> list[RenderableType]:
+    """The lesson's glossary: each term in bold, its definition under it."""
+    out = Text("Glossary\n\n", style="bold underline")
+    for g in lesson.glossary:
+        out.append(clean(g.term), style="bold")
+        out.append(f": {clean(prose(g.definition))}\n\n")
+    out.rstrip()
+    return [out]
+
+
+def lookup_answer(found: Sequence[tuple[str, str]]) -> RenderableType:
+    """What the lesson says about a question, from its glossary and points."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=2)
+    grid.add_column(ratio=1)
+    for term, text in found:
+        line = Text()
+        if term:
+            line.append(clean(term), style="bold")
+            line.append(f": {clean(prose(text))}")
+        else:
+            line.append(clean(_strip_md(text)))
+        grid.add_row("", line)
+    return Group(Text("From this lesson:", style="bold"), grid)
 
 
 def takeaways(lesson: Lesson) -> RenderableType:
     """The key takeaways."""
-    return Panel(bullets(lesson.takeaways, "✓"), title="Key takeaways", title_align="left",
-                 box=box.ROUNDED)
+    return Group(Text("Key takeaways", style="bold underline"), Text(""),
+                 bullets(lesson.takeaways, "✓"))
 
 
-def quiz_question(q: QuizQuestion, number: int, total: int) -> RenderableType:
-    """One quiz question with numbered choices."""
+def quiz_question(q: QuizQuestion, order: Sequence[int], number: int,
+                  total: int) -> RenderableType:
+    """One quiz question, its choices in ``order`` and numbered from 1."""
     head = Text(f"Question {number} of {total}\n", style="bold")
-    head.append(prose(q.question) + "\n\n")
-    head.append_text(numbered(q.choices))
-    return head
+    head.append(clean(prose(q.question)) + "\n")
+    choices = Table.grid(padding=(0, 1))
+    choices.add_column(width=4, justify="right")
+    choices.add_column(ratio=1)
+    for n, i in enumerate(order, start=1):
+        choices.add_row(Text(f"{n}.", style="bold"), Text(clean(q.choices[i])))
+    return Group(head, choices)
 
 
 def progress_table(course: Course, progress: dict[str, Progress]) -> Table:
@@ -139,7 +253,7 @@ def progress_table(course: Course, progress: dict[str, Progress]) -> Table:
             str(lesson.order),
             lesson.id,
             _status(p) or "not started",
-            Text(p.theme_label or "") if p else "",
+            Text(clean(p.theme_label or "")) if p else "",
             score_text(p),
             minutes(p.seconds_spent) if p else "",
             (p.updated_at[:16].replace("T", " ") if p else ""),
