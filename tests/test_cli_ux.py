@@ -61,19 +61,19 @@ def seed(home: Path) -> None:
 # -- no arguments, version -------------------------------------------------------------
 
 
-def test_no_arguments_welcomes_a_new_learner(cli) -> None:
+def test_no_arguments_welcomes_a_new_learner(cli, course) -> None:
     result = invoke(cli)
     assert result.exit_code == 0, result.output
     assert "Start the course: mlops-primer learn" in result.stdout
-    assert "5 lessons" in result.stdout and "Usage:" not in result.stdout
+    assert f"{len(course.lessons)} lessons" in result.stdout and "Usage:" not in result.stdout
     assert len(result.stdout.splitlines()) <= 10
 
 
-def test_no_arguments_says_where_the_learner_is(cli, home: Path) -> None:
+def test_no_arguments_says_where_the_learner_is(cli, home: Path, course) -> None:
     seed(home)
     result = invoke(cli)
     assert result.exit_code == 0, result.output
-    assert "You have done 1 of 5 lessons" in result.stdout
+    assert f"You have done 1 of {len(course.lessons)} lessons" in result.stdout
     assert "To resume: 2. " in result.stdout and "(in progress)" in result.stdout
     assert "Continue:" in result.stdout and "mlops-primer learn" in result.stdout
 
@@ -201,7 +201,7 @@ def test_json_before_or_after_the_command(cli, args: list[str]) -> None:
     json.loads(after.stdout)  # data, nothing else, on stdout
 
 
-def test_json_data_of_the_new_commands(cli) -> None:
+def test_json_data_of_the_new_commands(cli, course) -> None:
     doctor = json.loads(invoke(cli, "doctor", "--json").stdout)
     assert doctor["ok"] is False and doctor["checks"][0]["ok"] is True
     learned = json.loads(invoke(cli, "learn", "drift", "-t", "sailing", "--no-input",
@@ -212,7 +212,8 @@ def test_json_data_of_the_new_commands(cli) -> None:
     assert notes[0]["lesson"] == "drift" and notes[0]["markdown"].startswith("# Study notes")
     assert json.loads(invoke(cli, "pack", "check", "--json").stdout)["problems"] == []
     valid = json.loads(invoke(cli, "validate", "--json").stdout)
-    assert valid["ok"] is True and len(valid["files"]) == 5 and "warnings" in valid
+    assert valid["ok"] is True and len(valid["files"]) == len(course.lessons)
+    assert "warnings" in valid
 
 
 def test_validate_json_reports_problems(cli, tmp_path: Path) -> None:

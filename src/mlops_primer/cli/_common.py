@@ -48,12 +48,14 @@ Timeout = Annotated[
 ]
 MaxTokens = Annotated[
     int | None,
-    typer.Option("--max-tokens", help="Longest answer, in tokens (default 1500).",
+    typer.Option("--max-tokens", metavar="TOKENS",
+                 help="Longest answer, in tokens (default 1500).",
                  show_default=False),
 ]
 Context = Annotated[
     int | None,
-    typer.Option("--context", help="The server's context size, in tokens (default 4096).",
+    typer.Option("--context", metavar="TOKENS",
+                 help="The server's context size, in tokens (default 4096).",
                  show_default=False),
 ]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
