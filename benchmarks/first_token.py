@@ -42,15 +42,15 @@ def _one(base_url: str, read: float) -> float:
                               dimensions=(40, 100))
         child.delaybeforesend = None  # pexpect sleeps 50 ms before each send by default
         try:
-            child.expect("Press Enter to choose a metaphor world")
-            child.sendline("")
-            child.expect("Theme number or your own world")
+            # the intro comes a screen at a time; the world menu ends with "World (1-"
+            while child.expect([r"Enter: more", r"Enter: choose a world", r"World \(1-"]) < 2:
+                child.sendline("")
             time.sleep(read)
             t0 = time.perf_counter()
             child.send("a bakery on the moon\r")
             child.expect(FIRST)
             dt = time.perf_counter() - t0
-            child.expect("Enter to continue")
+            child.expect("Enter: takeaways")
             child.sendline("quit")
             child.expect(pexpect.EOF)
         finally:
