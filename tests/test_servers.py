@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import run
 from fakeserver import FakeOpenAI
-from ptyplay import finish, spawn_cli
+from ptyplay import finish, page_through, spawn_cli
 
 from mlops_primer.config import load_settings
 from mlops_primer.errors import ContextExceededError, ExitCode, LLMError
@@ -87,6 +87,14 @@ def test_an_answer_at_the_length_limit_is_shown_stored_and_replayed_as_cut_off(
     assert "Dough rises slowly up here." in replay.stdout
 
 
+def to_answer(child, *rest: str) -> int:  # noqa: ANN001
+    """Page through the paced intro until one of ``rest`` shows; its index."""
+    patterns = [r"Enter: more \(\d+/\d+\)", r"Enter: choose a world", *rest]
+    while (i := child.expect(patterns)) < 2:
+        child.sendline("")
+    return i - 2
+
+
 def test_a_cut_off_answer_alone_is_replayed_with_its_mark(server, home: Path) -> None:
     server.fault = "length"
     args = ["learn", "lifecycle", "--theme", MOON, "--no-input", "--model", "test-model",
@@ -105,11 +113,11 @@ def test_the_walkthrough_says_an_answer_was_cut_and_offers_to_ask_again(
     server.fault, server.fault_count = "length", 1
     child = spawn_cli(home, "learn", "lifecycle", "--theme", MOON, "--base-url",
                       server.base_url, "--model", "test-model")
-    child.expect("reached the length limit of 1500 tokens")
-    child.expect("'r' to regenerate")
+    to_answer(child, r"reached\s+the\s+length\s+limit\s+of\s+1500\s+tokens")
+    child.expect(r"Enter: takeaways · a: read again · p: prompt · r: new answer")
     child.sendline("r")
     child.expect("answered by test-model")
-    child.expect("Enter to continue")
+    child.expect("Enter: takeaways")
     child.sendline("quit")
     finish(child)
     assert [r[:2] for r in rows(home)] == [("length", 1), ("stop", 0)]
@@ -293,11 +301,11 @@ def test_learn_offers_a_retry_after_a_mid_answer_cut_and_stays_online(server,
     try:
         child = spawn_cli(home, "learn", "lifecycle", "--theme", MOON, "--base-url",
                           proxy.base_url, "--model", "test-model")
-        child.expect("broke in the middle of the answer")
+        to_answer(child, "broke in the middle of the answer")
         child.expect("Enter to try again")
         child.sendline("")
         child.expect("answered by test-model")
-        child.expect("Enter to continue, 'p' to see the whole prompt, 'r' to regenerate")
+        child.expect(r"Enter: takeaways · a: read again · p: prompt · r: new answer")
         child.sendline("quit")
         out = finish(child)
         assert "Switching to offline replay" not in (child.before or "") + out
@@ -310,12 +318,14 @@ def test_after_the_server_dies_the_followup_notice_does_not_say_none_is_configur
         home: Path) -> None:
     child = spawn_cli(home, "learn", "lifecycle", "--theme", "gardening", "--base-url",
                       "http://127.0.0.1:9/v1", "--model", "m", "--timeout", "2")
-    child.expect("cannot reach 127.0.0.1:9")
+    to_answer(child, "cannot reach 127.0.0.1:9")
     child.expect("Switching to offline replay")
-    child.expect("Enter to continue")
+    page_through(child, "Enter: takeaways")
     child.sendline("")
-    child.expect(r"Follow-up questions need the LLM, and 127\.0\.0\.1:9 could not")
-    child.expect("Press Enter to go on to the quiz")
+    child.expect(r"Your question \(Enter: go on\)")
+    child.sendline("Why do chefs sing while they wait?")  # nothing in the glossary
+    child.expect(r"127\.0\.0\.1:9\s+could\s+not\s+be\s+reached")
+    child.expect(r"Your question \(Enter: go on\)")
     child.sendline("quit")
     finish(child)
 
@@ -324,13 +334,13 @@ def test_a_followup_says_whom_it_asks_before_the_first_token(server, home: Path)
     server.replies.extend(["## Soup\n\nA chef tastes.\n", "## PSI\n\nA drift score.\n"])
     child = spawn_cli(home, "learn", "lifecycle", "--theme", "cooking", "--base-url",
                       server.base_url, "--model", "test-model")
-    child.expect("Enter to continue")
+    to_answer(child, "Enter: takeaways")
     child.sendline("")
-    child.expect("Ask a follow-up question")
+    child.expect(r"Your question \(Enter: go on\)")
     child.sendline("What is PSI?")
     child.expect(f"Asking 127.0.0.1:{server.port}")
     child.expect("A drift score")
-    child.expect("Ask a follow-up question")
+    child.expect(r"Your question \(Enter: go on\)")
     child.sendline("quit")
     finish(child)
 
