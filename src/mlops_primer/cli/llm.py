@@ -119,8 +119,7 @@ def doctor(model: Model = None, base_url: BaseUrl = None, timeout: Timeout = Non
     line(True, f"settings read (model {s.model}, server {s.host})")
     if not s.configured:  # offline is a mode, not a failure: say so, exit 0 if it can run
         _offline_ready(console, line)
-        if failures:
-            raise typer.Exit(1)
+        end(1 if failures else 0)  # writes the JSON too, with --json
         return
     for note in s.withheld:
         line(None, note)
@@ -238,11 +237,9 @@ def _offline_ready(console, line) -> None:  # noqa: ANN001 - doctor's own helper
         line(False, exc.one_line())
         return
     line(True, f"course read ({len(c.lessons)} lessons)")
-    console.print("info  no LLM configured: offline mode is ready (the course pack's "
-                  "explanations)", markup=False)
-    console.print("info  to add an LLM, set OPENAI_API_KEY or point --base-url at a local "
-                  "server", markup=False)
-    console.print("      (Ollama: --base-url http://localhost:11434/v1)", markup=False)
+    line(None, "no LLM configured: offline mode is ready (the course pack's explanations)")
+    line(None, "to add an LLM, set OPENAI_API_KEY or point --base-url at a local server "
+         "(Ollama: --base-url http://localhost:11434/v1)")
 
 
 def register(app: typer.Typer, only: str | None = None) -> None:
