@@ -124,6 +124,64 @@ class LabSpec:
         description="Checks the starter must fail (`lab verify` makes sure).", default=())
 
 
+#: a keyword of an explain-back rubric: words and spaces (plus hyphens and apostrophes),
+#: never a pattern; "version" matches "versioning" and "versioned" (grading.py)
+KEYWORD_PATTERN = r"[^\W_](?:[\w '’-]*[^\W_])?"
+MAX_KEYWORD_CHARS = 40
+KEYWORD_HELP = ("is not a plain keyword: write words, spaces, hyphens and apostrophes only "
+                "(no patterns); a stem such as 'version' already matches 'versioning'")
+MAX_EXPLAIN_IDEAS = 8
+MAX_KEYWORD_GROUPS = 4
+MAX_GROUP_KEYWORDS = 24
+
+
+@record
+class ExplainIdea:
+    """One idea a good explanation of the lesson contains."""
+
+    id: str = spec(description="Short id, unique in the lesson, e.g. 'three-parts'.",
+                   pattern=ID_PATTERN)
+    text: str = spec(description="The idea as one plain sentence (shown to the learner).")
+    keywords: tuple[tuple[str, ...], ...] = spec(
+        description="Groups of words (stems or synonyms, no patterns): the idea counts when "
+        "the learner's text has a word from every group. Case does not matter, and a stem "
+        "such as 'version' also matches 'versioning' and 'versioned'.",
+        min_items=1, pattern=KEYWORD_PATTERN, max_length=MAX_KEYWORD_CHARS,
+        pattern_help=KEYWORD_HELP)
+    ask: str = spec(description="The question asked when this idea is missing.")
+
+
+@record
+class Misconception:
+    """A common mistake in explanations of the lesson, with a warm correction."""
+
+    id: str = spec(description="Short id, unique in the lesson, e.g. 'just-devops'.",
+                   pattern=ID_PATTERN)
+    keywords: tuple[tuple[str, ...], ...] = spec(
+        description="Groups of words, as for ideas: the mistake is flagged when the text has "
+        "a word from every group.",
+        min_items=1, pattern=KEYWORD_PATTERN, max_length=MAX_KEYWORD_CHARS,
+        pattern_help=KEYWORD_HELP)
+    feedback: str = spec(description="A warm correction, shown when the mistake is found.")
+    unless: tuple[str, ...] = spec(
+        description="Phrases that state the correction (e.g. 'not just'): when the text has "
+        "one, the mistake is not flagged.",
+        default=(), pattern=KEYWORD_PATTERN, max_length=MAX_KEYWORD_CHARS,
+        pattern_help=KEYWORD_HELP)
+
+
+@record
+class ExplainSpec:
+    """Explain it back: the learner says the lesson's core idea in their own words."""
+
+    question: str = spec(description="Asks the learner to explain the lesson's core idea in "
+                         "two or three sentences, in their own words.")
+    ideas: tuple[ExplainIdea, ...] = spec(description="The ideas a good explanation has, "
+                                          "most important first.", min_items=1)
+    misconceptions: tuple[Misconception, ...] = spec(
+        description="Common mistakes to catch, each with feedback.", default=())
+
+
 @record
 class Lesson:
     """One lesson of the course, as written in a YAML file in lessons/."""
@@ -147,6 +205,9 @@ class Lesson:
     diagram: str | None = spec(description="Optional diagram, plain text.", default=None)
     lab: LabSpec | None = spec(description="The hands-on lab that closes the lesson.",
                                default=None)
+    explain: ExplainSpec | None = spec(
+        description="Explain it back, after the answer: a question and its rubric.",
+        default=None)
     path: Path | None = field(default=None, compare=False, metadata={"internal": True})
 
     def theme(self, text: str) -> Theme:
@@ -447,6 +508,36 @@ def _semantic_issues(lesson: Lesson) -> list[tuple[tuple[str | int, ...], str, s
         seen.add(theme.id)
     if lesson.lab is not None and lesson.path is not None:
         out.extend(_lab_issues(lesson.path.parent, lesson.id, lesson.lab))
+    if lesson.explain is not None:
+        out.extend(_explain_issues(lesson.explain))
+    return out
+
+
+def _explain_issues(explain: ExplainSpec) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """An explain block's ids are unique, and its rubric stays small enough to match
+    cheaply (a few ideas, a few groups of a few words each)."""
+    out: list[tuple[tuple[str | int, ...], str, str]] = []
+    if len(explain.ideas) > MAX_EXPLAIN_IDEAS:
+        out.append((("explain", "ideas"), "explain.ideas",
+                    f"has {len(explain.ideas)} ideas; at most {MAX_EXPLAIN_IDEAS}"))
+    if len(explain.misconceptions) > MAX_EXPLAIN_IDEAS:
+        out.append((("explain", "misconceptions"), "explain.misconceptions",
+                    f"has {len(explain.misconceptions)}; at most {MAX_EXPLAIN_IDEAS}"))
+    for kind, items in (("ideas", explain.ideas), ("misconceptions", explain.misconceptions)):
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.id in seen:
+                out.append((("explain", kind, i, "id"), f"explain.{kind}[{i}].id",
+                            f"id {item.id!r} is used twice"))
+            seen.add(item.id)
+            where = f"explain.{kind}[{i}].keywords"
+            if len(item.keywords) > MAX_KEYWORD_GROUPS:
+                out.append((("explain", kind, i, "keywords"), where,
+                            f"has {len(item.keywords)} groups; at most {MAX_KEYWORD_GROUPS}"))
+            for j, group in enumerate(item.keywords):
+                if len(group) > MAX_GROUP_KEYWORDS:
+                    out.append((("explain", kind, i, "keywords", j), f"{where}[{j}]",
+                                f"has {len(group)} words; at most {MAX_GROUP_KEYWORDS}"))
     return out
 
 

@@ -27,6 +27,10 @@ from .resources import builtin_prompts_dir
 
 SYSTEM_TEMPLATE = "system.j2"
 FOLLOWUP_TEMPLATE = "followup.j2"
+GRADE_TEMPLATE = "grade.j2"
+MAX_LANGUAGE_CHARS = 40
+GRADE_SYSTEM = ("You grade a beginner's explanation of an MLOps lesson against a rubric, "
+                "fairly and warmly. You reply with one JSON object and nothing else.")
 MAX_QUESTION_CHARS = 1000
 
 
@@ -573,6 +577,33 @@ def render_followup(
     ctx = {**_context(lesson, theme), "question": question, "lesson_title": lesson.title}
     user = _render_file(env, FOLLOWUP_TEMPLATE, ctx, str(lesson.path or lesson.id))
     return [*history, Message("user", user)]
+
+
+def render_grade(course: Course, lesson: Lesson, explanation: str, *,
+                 language: str | None = None) -> list[Message]:
+    """Messages asking an LLM to grade the learner's explanation against the lesson's
+    rubric (``lesson.explain``). The explanation and the language are values in the
+    template, never template source."""
+    explain = lesson.explain
+    if explain is None:
+        raise ValueError(f"lesson {lesson.id!r} has no explain block")
+    env = _environment(prompt_dirs(course))
+    ctx = {
+        "lesson_title": lesson.title,
+        "topic": lesson.prompt.topic,
+        "question": explain.question,
+        "ideas": [{"id": i.id, "text": i.text} for i in explain.ideas],
+        "misconceptions": [{"id": m.id, "feedback": m.feedback}
+                           for m in explain.misconceptions],
+        "explanation": explanation.strip(),
+        "language": " ".join((language or "").split())[:MAX_LANGUAGE_CHARS],
+    }
+    try:
+        user = _render(lambda: env.get_template(GRADE_TEMPLATE), ctx)
+    except Exception as exc:  # jinja raises many types; each becomes one clear line
+        raise _describe(exc, str(lesson.path or lesson.id), f"explain ({GRADE_TEMPLATE})") \
+            from None
+    return [Message("system", GRADE_SYSTEM), Message("user", user)]
 
 
 def messages_hash(messages: Sequence[Message]) -> str:

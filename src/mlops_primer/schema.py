@@ -32,9 +32,13 @@ def spec(
     max_length: int | None = None,
     pattern: str | None = None,
     minimum: int | None = None,
+    pattern_help: str | None = None,
 ) -> Any:
-    """A dataclass field with the constraints the validator and JSON Schema share."""
+    """A dataclass field with the constraints the validator and JSON Schema share
+    (``pattern_help`` says in words what a value that does not match ``pattern`` gets
+    wrong)."""
     meta = {
+        "pattern_help": pattern_help,
         "description": description,
         "min_items": min_items,
         "min_length": min_length,
@@ -186,7 +190,9 @@ def _check_text(data: str, loc: Loc, meta: dict[str, Any], issues: list[Issue]) 
     if meta.get("max_length") and len(data) > meta["max_length"]:
         issues.append(Issue(loc, f"is {len(data)} characters; at most {meta['max_length']}"))
     if meta.get("pattern") and not re.fullmatch(meta["pattern"], data):
-        issues.append(Issue(loc, f"{data!r} does not match {meta['pattern']}"))
+        issues.append(Issue(loc, f"{data[:60]!r} {meta['pattern_help']}"
+                            if meta.get("pattern_help")
+                            else f"{data!r} does not match {meta['pattern']}"))
 
 
 def _build_record(cls: type, data: Any, loc: Loc, issues: list[Issue]) -> Any:
@@ -266,6 +272,8 @@ def _type_schema(tp: Any, meta: dict[str, Any], defs: dict[str, Any]) -> dict[st
         item_meta = {k: v for k, v in meta.items() if k in ("pattern", "max_length")}
         if item_meta and item_tp is str:
             out["items"] = _type_schema(str, item_meta, defs)
+        elif typing.get_origin(item_tp) in (tuple, list):  # a list of lists: the builder
+            out["items"] = _type_schema(item_tp, meta, defs)  # checks each level alike
         return out
     if tp is int:
         out = {"type": "integer"}
