@@ -14,7 +14,7 @@ import pytest
 
 from mlops_primer import review
 from mlops_primer.review import BOX_DAYS, ReviewItem, after, due
-from mlops_primer.store import MIGRATIONS, Store, _m001_answers, _m002_progress
+from mlops_primer.store import MIGRATIONS, Progress, Store, _m001_answers, _m002_progress
 
 T0 = datetime(2026, 3, 1, 9, 0, 0, tzinfo=timezone.utc)
 
@@ -100,7 +100,13 @@ def test_the_store_records_and_moves_items(tmp_path: Path) -> None:
         assert (q0.box, q1.box, q1.misses, q1.last_missed, q1.detail) == (
             2, 1, 1, True, "Because data.")
         day = T0 + timedelta(days=1)
+        assert store.count_due(review.iso(day)) == 0  # the lesson is not finished yet
+        store.save_progress(Progress(lesson_id="lifecycle", step="done",
+                                     completed_at="2026-03-01T09:00:00+00:00"))
         assert store.count_due(review.iso(day)) == 1
+        assert store.count_due(review.iso(day), ["lifecycle", "drift"]) == 1
+        assert store.count_due(review.iso(day), ["drift"]) == 0
+        assert store.count_due(review.iso(T0)) == 0
         assert [i.key for i in due(store.review_items(), day)] == ["1"]
         store.record_review("lifecycle", "quiz", "1", True, now=day)  # detail kept
         q1 = next(i for i in store.review_items() if i.key == "1")

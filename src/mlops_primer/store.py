@@ -720,15 +720,21 @@ class Store:
                 return []  # a read-only look at a store made before review existed
             raise _friendly(exc, self.path) from None
 
-    def count_due(self, at: str) -> int:
-        """How many review items are due at ``at`` (an ISO time like ``now_iso()``).
+    def count_due(self, at: str, lesson_ids: Sequence[str] | None = None) -> int:
+        """How many review items of finished lessons (of ``lesson_ids``, when given) are
+        due at ``at`` (an ISO time like ``now_iso()``).
 
         Plain SQL on purpose: `lessons` and the welcome screen call it at start-up and
         need not load the scheduling module for one number.
         """
+        sql = ("SELECT count(*) FROM review JOIN progress USING (lesson_id) "
+               "WHERE review.due_at <= ? AND progress.completed_at IS NOT NULL")
+        params: list[str] = [at]
+        if lesson_ids is not None:
+            sql += f" AND lesson_id IN ({', '.join('?' * len(lesson_ids))})"
+            params += list(lesson_ids)
         try:
-            row = self._db.execute("SELECT count(*) FROM review WHERE due_at <= ?",
-                                   (at,)).fetchone()
+            row = self._db.execute(sql, params).fetchone()
         except sqlite3.Error as exc:
             if self.readonly and "no such table" in str(exc).lower():
                 return 0
