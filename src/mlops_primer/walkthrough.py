@@ -18,6 +18,7 @@ from pathlib import Path
 from rich.console import Console, RenderableType
 from rich.text import Text
 
+from . import grading
 from .errors import Interrupted, LLMError, NoAnswerError, PrimerError
 from .lessons import Lesson, QuizQuestion, Theme, is_custom, prose, resolve_theme
 from .notes import study_notes
@@ -318,12 +319,17 @@ class Walkthrough:
                         p.step = "theme"
                         continue
                     p.answer_id = reply.answer_id
+                    p.step = "explain"
+                elif p.step == "explain":
+                    if lesson.explain is not None:
+                        self.explain_back(lesson, p)
                     p.step = "takeaways"
                 elif p.step == "takeaways":
                     self.takeaways(lesson, theme, reply)
                     # a new attempt: its own choice order; a revisit kept the last answers
                     # until now, for its notes
-                    p.quiz_answers = {"attempt": _attempt(p) + (1 if _answered(p) else 0)}
+                    p.quiz_answers = {"attempt": _attempt(p) + (1 if _answered(p) else 0),
+                                      **_kept(p)}
                     p.step = "quiz" if lesson.quiz else "done"
                 elif p.step == "quiz":
                     self.quiz(lesson, p)
@@ -338,6 +344,8 @@ class Walkthrough:
                     p.step = _next(p.step)
             except Back:
                 p.step = _previous(p.step)
+                if p.step == "explain" and lesson.explain is None:
+                    p.step = _previous(p.step)  # a lesson without it has no such step
                 if p.step == "menu":
                     p.step = "intro"
                     self._save(p)
@@ -452,7 +460,9 @@ class Walkthrough:
         keys = frozenset({"p", "prompt", "a", "again"} | (set() if self.tutor.offline
                                                           else {"r"}))
         more = " · p: prompt" + ("" if self.tutor.offline else " · r: new answer")
-        help_text = ("Enter goes on to the takeaways; p shows the whole prompt; a reads the "
+        then = "explain it back" if lesson.explain is not None else "takeaways"
+        help_text = (f"Enter goes on to {'the ' * (then == 'takeaways')}{then}; p shows the "
+                     "whole prompt; a reads the "
                      "answer again" + ("" if self.tutor.offline else "; r asks for a new one")
                      + "; b goes back to the worlds.")
         lead: RenderableType | None = Text.assemble(
@@ -460,11 +470,11 @@ class Walkthrough:
         while True:
             if paged:
                 word = self.page(_answer_sections(reply.text, self.plain), step="answer",
-                                 last="Enter: takeaways", more=more, keys=keys, lead=lead,
+                                 last=f"Enter: {then}", more=more, keys=keys, lead=lead,
                                  help=help_text)
             else:
                 self.show_place("answer")
-                word = self.ask(f"Enter: takeaways · a: read again{more}",
+                word = self.ask(f"Enter: {then} · a: read again{more}",
                                 help=help_text).lower()
             lead = None
             if word in ("p", "prompt"):
@@ -573,6 +583,98 @@ class Walkthrough:
         self.tutor.offline = True
         self.say("Switching to offline replay for this session.", "yellow")
         return self._get_answer(lesson, theme, regenerate=False)
+
+    # -- explain it back --------------------------------------------------------------------
+
+    def explain_back(self, lesson: Lesson, p: Progress) -> None:
+        """The learner explains the lesson's core idea in their own words, is told which
+        ideas they covered and asked about the first one missing, may try once more, and
+        goes on. Skipping is always one Enter away."""
+        explain = lesson.explain
+        assert explain is not None
+        help_text = ("Write two or three sentences in your own words, on one line, then press "
+                     "Enter. Enter on an empty line (or skip) goes on to the takeaways; b goes "
+                     "back to the answer" + ("; g shows the glossary." if lesson.glossary
+                                             else "."))
+
+        def draw() -> None:
+            self.show_place("explain")
+            self.say("Explain it back", "bold underline")
+            self.say(clean(prose(explain.question)))
+            self.say("Two or three sentences, on one line · Enter or skip: go on · ?: help",
+                     "dim")
+
+        draw()
+        raw = self.ask("Your explanation (Enter: skip):", help=help_text, redraw=draw)
+        result: grading.Grade | None = None
+        tries = 0
+        while raw.lower() not in ("", "skip"):
+            if len(grading.words(raw)) < 3:
+                self.say("That is only a word or two. Try two or three sentences, or press "
+                         "Enter to go on.", "yellow")
+                raw = self.ask("Your explanation (Enter: go on):", help=help_text)
+                continue
+            tries += 1
+            got = self._grade(lesson, raw)
+            result = got if result is None else grading.merge(explain, result, got)
+            last = tries == 2 or result.complete
+            sections = views.explain_result(lesson, result, got, last=last,
+                                            cut=len(raw) > grading.MAX_EXPLAIN_CHARS)
+            if last:
+                self._keep_explained(lesson, p, result, tries)
+                self.page(sections, step="explain", last="Enter: takeaways",
+                          help="Enter goes on to the takeaways; b goes back to the answer.")
+                return
+            raw = self.page(sections, step="explain",
+                            last="Try once more, or Enter: go on", help=help_text,
+                            ask_line="Your explanation (Enter: go on):")
+        if result is None:
+            self.say("Skipped. You can explain it back the next time you take this lesson.",
+                     "dim")
+            return
+        self._keep_explained(lesson, p, result, tries)
+        self.page([views.explain_missing(lesson, result)], step="explain",
+                  last="Enter: takeaways",
+                  help="Enter goes on to the takeaways; b goes back to the answer.")
+
+    def _keep_explained(self, lesson: Lesson, p: Progress, result: grading.Grade,
+                        tries: int) -> None:
+        """The result in the lesson's progress, and the missed ideas in the review."""
+        p.quiz_answers["explain"] = {**result.as_dict(), "tries": tries}
+        self._save(p)
+        self._remember_ideas(lesson, result)
+
+    def _grade(self, lesson: Lesson, text: str) -> grading.Grade:
+        """The LLM's grade when one is configured and reachable, else the rubric's."""
+        explain = lesson.explain
+        assert explain is not None
+        if self.tutor.offline:
+            return grading.grade_offline(explain, text)
+        provider = self.tutor.provider()
+        self.say(f"Reading your explanation with {clean(provider.model)}… (Ctrl-C: use the "
+                 "lesson's own rubric)", "dim")
+        settings = self.tutor.settings
+        try:
+            return grading.grade_llm(provider, self.tutor.course, lesson, text,
+                                     language=getattr(settings, "language", None))
+        except KeyboardInterrupt:
+            return grading.grade_offline(explain, text, note="Stopped; the lesson's own "
+                                         "rubric graded this.")
+
+    def _remember_ideas(self, lesson: Lesson, result: grading.Grade) -> None:
+        """Missed ideas feed the spaced review; an idea already there that is now covered
+        moves a box later."""
+        explain = lesson.explain
+        assert explain is not None
+        from .review import now
+
+        store = self.tutor.store
+        known = {i.key for i in store.review_items(lesson.id) if i.kind == "idea"}
+        for idea in explain.ideas:
+            missed = idea.id in result.missing
+            if missed or idea.id in known:
+                store.record_review(lesson.id, "idea", idea.id, not missed, now=now(),
+                                    detail=prose(idea.text))
 
     # -- takeaways and questions ------------------------------------------------------------
 
@@ -792,6 +894,11 @@ def _attempt(p: Progress) -> int:
     """Which attempt at the lesson's quiz this is (1 for the first)."""
     value = p.quiz_answers.get("attempt", 1)
     return value if isinstance(value, int) and value >= 1 else 1
+
+
+def _kept(p: Progress) -> dict[str, object]:
+    """What a new quiz attempt keeps from the lesson's record: the explain-back result."""
+    return {k: p.quiz_answers[k] for k in ("explain",) if k in p.quiz_answers}
 
 
 def _answered(p: Progress) -> bool:

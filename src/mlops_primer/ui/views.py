@@ -18,6 +18,7 @@ from ..lessons import Course, Lesson, QuizQuestion, Theme, prose
 from .safe import clean
 
 if TYPE_CHECKING:  # the store (and sqlite3) is not needed to draw a table
+    from ..grading import Grade
     from ..prompts import Message
     from ..store import Progress
 
@@ -27,10 +28,10 @@ STEP_LABELS = {
     "intro": "Intro",
     "theme": "World",
     "answer": "Answer",
+    "explain": "Explain it back",
     "takeaways": "Takeaways",
     "quiz": "Quiz",
     "done": "Notes",
-    "explain-back": "Explain it back",
 }
 
 
@@ -264,3 +265,48 @@ def progress_table(course: Course, progress: dict[str, Progress]) -> Table:
 def minutes(seconds: int) -> str:
     """'12 min' or '45 s'."""
     return f"{seconds // 60} min" if seconds >= 60 else f"{seconds} s"
+
+
+def explain_result(lesson: Lesson, result: Grade, got: Grade, *, last: bool,
+                   cut: bool = False) -> list[RenderableType]:
+    """How an explanation did: the ideas it covered, a correction for a misconception,
+    the tutor's words, then the question about the first missing idea (or, after the
+    last try, every missing idea). ``got`` is this try's own grade, ``result`` all tries'.
+    """
+    explain = lesson.explain
+    assert explain is not None
+    lines: list[RenderableType] = []
+    if cut:
+        lines.append(Text("(That was long: its beginning was read.)", style="dim"))
+    if got.note:
+        lines.append(Text(clean(got.note), style="dim"))
+    total = len(explain.ideas)
+    if result.complete:
+        lines.append(Text(f"Well explained! You covered all {total} ideas.", style="bold green"))
+    else:
+        lines.append(Text(f"You covered {len(result.credited)} of {total} ideas"
+                          + (":" if result.credited else "."), style="bold"))
+    covered = [i.text for i in explain.ideas if i.id in result.credited]
+    if covered:
+        lines.append(bullets(covered, "✓"))
+    wrong = [m for m in explain.misconceptions if m.id in got.misconceptions]
+    if wrong:  # one correction at a time: the first
+        lines.append(Text(f"A gentle correction: {clean(prose(wrong[0].feedback))}",
+                          style="yellow"))
+    if got.feedback:
+        lines.append(Text(f"Your tutor says: {clean(' '.join(got.feedback.split()))}"))
+    if not result.complete:
+        if last:
+            lines.append(explain_missing(lesson, result))
+        elif result.ask:
+            lines.append(Text(f"A question to think about: {clean(prose(result.ask))}",
+                              style="cyan"))
+    return [Group(*lines)]
+
+
+def explain_missing(lesson: Lesson, result: Grade) -> RenderableType:
+    """The ideas an explanation left out, in full."""
+    explain = lesson.explain
+    assert explain is not None
+    return Group(Text("A full explanation would also say:", style="bold"),
+                 bullets([i.text for i in explain.ideas if i.id in result.missing], "·"))
