@@ -50,7 +50,7 @@ def _one(base_url: str, read: float) -> float:
             child.send("a bakery on the moon\r")
             child.expect(FIRST)
             dt = time.perf_counter() - t0
-            child.expect("Enter: takeaways")
+            child.expect("Enter: explain it back")
             child.sendline("quit")
             child.expect(pexpect.EOF)
         finally:

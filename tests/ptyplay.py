@@ -49,6 +49,12 @@ def page_through(child: pexpect.spawn, last: str) -> None:
         child.sendline("")
 
 
+def skip_explain(child: pexpect.spawn) -> None:
+    """Skip the explain-it-back step that follows a lesson's answer (Enter at its prompt)."""
+    child.expect(r"Your explanation \(Enter: skip\)")
+    child.sendline("")
+
+
 def right_number(child: pexpect.spawn, q: QuizQuestion) -> int:
     """The number shown beside the right choice of the question just printed (choices
     are shuffled per learner, so it is read off the output)."""
@@ -134,6 +140,11 @@ class Terminal:
         # cursor is on the last row, the echo's newline scrolls once: the same sum)
         self._since = self.scrolled + self.screen.cursor.y + 1
         self.child.sendline(line)
+
+    def skip_explain(self) -> None:
+        """Skip the explain-it-back step that follows a lesson's answer."""
+        self.expect(r"Your explanation \(Enter: skip\)")
+        self.send("")
 
     def page_through(self, last: str, *, place: bool = True) -> int:
         """Press Enter at each "more" prompt until the prompt ``last``; pages seen."""

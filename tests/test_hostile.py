@@ -240,7 +240,7 @@ def test_streamed_answer_and_labels_on_a_terminal(home: Path, server, tmp_path: 
     while child.expect([r"Enter: more", r"Enter: choose a world", r"World \(1-"]) < 2:
         child.sendline("")  # the intro, paced, a screen at a time
     child.sendline("sailing")
-    child.expect("Enter: takeaways")  # the streamed answer, then its label
+    child.expect("Enter: explain it back")  # the streamed answer, then its label
     child.sendline("quit")
     raw = read_all(child)
     assert "Start" in raw and "Last" in raw

@@ -37,8 +37,9 @@ def play_lesson(t: Terminal, lesson: Lesson, *, world: str = "1") -> dict[int, d
     t.send("")
     t.expect(r"World \(1-")
     t.send(world)
-    t.page_through("Enter: takeaways")
+    t.page_through("Enter: explain it back")
     t.send("")
+    t.skip_explain()
     t.expect("Your question")
     t.send("")
     shown = {}
@@ -70,7 +71,8 @@ def test_a_whole_lesson_at_80x24_never_scrolls_unread_text_and_always_says_where
         assert place and f"Lesson {course.lessons.index(lesson) + 1}/" \
             f"{len(course.lessons)}" in place.group(0)
     steps = " ".join(screens)
-    for label in ("Intro", "World", "Answer", "Takeaways", "Quiz 1/", "Notes"):
+    for label in ("Intro", "World", "Answer", "Explain it back", "Takeaways", "Quiz 1/",
+                  "Notes"):
         assert f"· {label}" in steps
     # the intro and the answer came in more than one screen each (they are long)
     assert sum("Enter: more (" in s and "· Intro" in s for s in screens) >= 1
@@ -158,8 +160,9 @@ def test_two_learners_see_different_orders_and_a_resumed_quiz_the_same(
     c = tmp_path / "c"
     c.mkdir()
     t = terminal(c, lesson.id, "--theme", lesson.themes[0].id, cwd=tmp_path)
-    t.page_through("Enter: takeaways")
+    t.page_through("Enter: explain it back")
     t.send("")
+    t.skip_explain()
     t.expect("Your question")
     t.send("")
     t.expect(r"Your answer \(1-\d")
@@ -244,8 +247,9 @@ def test_hint_and_help_at_a_quiz_question(home: Path, course: Course) -> None:
     t.send("")
     t.expect(r"World \(1-")
     t.send("2")
-    t.page_through("Enter: takeaways")
+    t.page_through("Enter: explain it back")
     t.send("")
+    t.skip_explain()
     t.expect("Your question")
     t.send("")
     hint = " ".join(q.hint.split())[:30]
@@ -272,8 +276,9 @@ def test_questions_offline_are_answered_from_the_glossary(home: Path, course: Co
     lesson = course.get("drift")
     psi = next(g for g in lesson.glossary if "PSI" in g.term)
     t = terminal(home, lesson.id, "--theme", lesson.themes[0].id)
-    t.page_through("Enter: takeaways")
+    t.page_through("Enter: explain it back")
     t.send("")
+    t.skip_explain()
     t.expect("Your question")
     t.send("What does PSI measure?")
     t.expect("From this lesson:")
@@ -307,16 +312,19 @@ def test_the_world_menu_marks_worlds_read_and_an_offline_start_is_one_quiet_line
     assert "read)" not in "\n".join(t.lines)
     assert "ready offline" in "\n".join(t.lines)
     t.send("2")
-    t.page_through("Enter: takeaways")
+    t.page_through("Enter: explain it back")
     t.send("b")  # back from the last page goes a page back, then to the worlds
     t.expect(r"Enter: more \(\d+/\d+\)")
     t.send("skip")  # skip: done reading, on to the next step
+    t.skip_explain()
     t.expect("Your question")
+    t.send("b")  # back from the takeaways: explain it back, then the answer
+    t.expect(r"Your explanation \(Enter: skip\)")
     t.send("b")
-    t.page_through("Enter: takeaways")
+    t.page_through("Enter: explain it back")
     while True:
         t.send("b")
-        if t.expect([r"Enter: more|Enter: takeaways", r"World \(1-"]) == 1:
+        if t.expect([r"Enter: more|Enter: explain it back", r"World \(1-"]) == 1:
             break
     assert f"{lesson.themes[1].label}  (✓ read)" in "\n".join(t.lines)
     t.send("quit")
@@ -333,6 +341,108 @@ def test_plain_mode_prints_the_answer_at_once(home: Path, course: Course, cols: 
                       rows=24, cols=cols)
     child.expect("Recap")  # the whole answer, with no page to turn first
     assert "Enter: more" not in (child.before or "")
-    child.expect("Enter: takeaways")
+    child.expect("Enter: explain it back")
     child.sendline("quit")
     finish(child)
+
+
+# -- explain it back ------------------------------------------------------------------------
+
+DRIFT_WRONG = "Drift simply means the accuracy drops, so you just retrain it every time."
+DRIFT_BETTER = "The world changes after launch and nothing crashes, so we need monitoring."
+
+
+def test_explain_it_back_offline_at_80x24(home: Path, course: Course) -> None:
+    lesson = course.get("drift")
+    explain = lesson.explain
+    assert explain is not None
+    t = terminal(home, lesson.id, "--theme", lesson.themes[0].id)
+    t.page_through("Enter: explain it back")
+    t.send("")
+    t.expect(r"Your explanation \(Enter: skip\)")
+    screen = " ".join(" ".join(t.lines).split())
+    assert "· Explain it back ·" in screen
+    assert " ".join(explain.question.split()) in screen
+    assert "Enter or skip: go on · ?: help" in screen
+    t.send("?")
+    t.expect("goes on to the takeaways")
+    t.expect(r"Your explanation \(Enter: skip\)")
+    t.send("drift")
+    t.expect("only a word or two")
+    t.expect(r"Your explanation \(Enter: go on\)")
+    t.send(DRIFT_WRONG)
+    t.expect(r"Your explanation \(Enter: go on\)")
+    screen = " ".join(" ".join(t.lines).split())
+    assert f"You covered 0 of {len(explain.ideas)} ideas." in screen
+    wrong = next(m for m in explain.misconceptions if m.id == "accuracy-only")
+    assert "A gentle correction: " + " ".join(wrong.feedback.split())[:60] in screen
+    assert "A question to think about: " + " ".join(explain.ideas[0].ask.split()) in screen
+    assert "Try once more, or Enter: go on" in screen
+    t.send(DRIFT_BETTER)
+    t.expect("Enter: takeaways")
+    screen = " ".join(" ".join(t.lines).split())
+    assert f"You covered 2 of {len(explain.ideas)} ideas:" in screen
+    assert "A full explanation would also say:" in screen
+    for idea in explain.ideas[2:]:  # the missing ones, in full, after the last try
+        assert " ".join(idea.text.split())[:50] in screen
+    t.send("")
+    t.expect("Key takeaways")
+    t.expect("Your question")
+    t.send("quit")
+    finish(t.child)
+    assert max(len(line) for line in t.all_lines()) <= 80
+
+    with Store(home / "primer.db") as store:
+        saved = store.progress(lesson.id)
+        assert saved is not None and saved.step == "takeaways"
+        assert saved.quiz_answers["explain"] == {
+            "credited": ["world-changes", "silent"], "missing": ["kinds", "investigate"],
+            "misconceptions": [], "source": "offline", "tries": 2}
+        items = {i.key: i for i in store.review_items(lesson.id) if i.kind == "idea"}
+    assert set(items) == {"kinds", "investigate"}  # the missed ideas come back in review
+    assert all(i.box == 1 and i.last_missed for i in items.values())
+    assert items["kinds"].detail == " ".join(explain.ideas[2].text.split())
+
+
+def test_explain_it_back_with_an_llm_credits_only_quoted_ideas(home: Path, course: Course,
+                                                               server) -> None:  # noqa: ANN001
+    lesson = course.get("drift")
+    explain = lesson.explain
+    assert explain is not None
+    text = "Drift is when the world changes after launch, so the model quietly gets worse."
+    server.replies.extend([
+        "## Sea\n\nThe sea changes.\n\n## Recap\n\nDrift.\n",
+        json.dumps({"ideas": [
+            {"id": "world-changes", "credited": True, "quote": "the world changes after launch"},
+            {"id": "silent", "credited": True, "quote": "nothing ever crashes, so we monitor"},
+            {"id": "kinds", "credited": False, "quote": ""},
+            {"id": "investigate", "credited": False, "quote": ""}],
+            "misconceptions": [], "feedback": "A lovely start: you saw that the world moves."}),
+    ])
+    child = spawn_cli(home, "learn", lesson.id, "--theme", "sailing", "--base-url",
+                      server.base_url, "--model", "test-model", rows=24, cols=80)
+    t = Terminal(child, rows=24, cols=80)
+    t.expect("answered by test-model")
+    t.expect("Enter: explain it back")
+    t.send("")
+    t.expect(r"Your explanation \(Enter: skip\)")
+    t.send(text)
+    t.expect(r"Your explanation \(Enter: go on\)")
+    screen = " ".join(" ".join(t.lines).split())
+    assert "Reading your explanation with test-model" in " ".join(
+        " ".join(t.all_lines()).split())
+    assert f"You covered 1 of {len(explain.ideas)} ideas:" in screen  # not the made-up quote
+    assert "Your tutor says: A lovely start" in screen
+    assert "A question to think about: " + " ".join(explain.ideas[1].ask.split()) in screen
+    t.send("")  # no second try: the missing ideas in full, then on
+    t.expect("A full explanation would also say")
+    t.expect("Enter: takeaways")
+    t.send("quit")
+    finish(child)
+    grading_request = server.chat_requests()[1].body["messages"][-1]["content"]
+    assert text in grading_request and '"investigate"' in grading_request
+    with Store(home / "primer.db") as store:
+        saved = store.progress(lesson.id)
+        assert saved is not None
+        assert saved.quiz_answers["explain"]["credited"] == ["world-changes"]
+        assert saved.quiz_answers["explain"]["source"] == "llm"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pexpect
 import pytest
 from conftest import run
-from ptyplay import answer_right, finish, page_through, right_number, spawn_cli
+from ptyplay import answer_right, finish, page_through, right_number, skip_explain, spawn_cli
 
 from mlops_primer.lessons import Course
 
@@ -45,8 +45,9 @@ def test_whole_lesson_with_quiz_hint_back_quit_and_resume(home: Path, course: Co
     child.expect(r"World \(1-")
     child.sendline("1")
     child.expect("offline answer from the course pack")
-    page_through(child, "Enter: takeaways")
+    page_through(child, "Enter: explain it back")
     child.sendline("")
+    skip_explain(child)
     child.expect("Key takeaways")
     child.expect("Your question")
     child.sendline("")
@@ -125,7 +126,7 @@ def test_free_text_theme_offline_offers_suggested_and_prompt(home: Path) -> None
     child.expect(r"World \(1-")
     child.sendline("1")
     child.expect("offline answer from the course pack")
-    page_through(child, "Enter: takeaways")
+    page_through(child, "Enter: explain it back")
     child.sendline("quit")
     finish(child)
     assert child.exitstatus == 0
@@ -175,6 +176,7 @@ def test_live_answer_then_follow_up_is_streamed_and_stored(home: Path, server) -
     child.expect("answered by test-model")
     child.expect("r: new answer")
     child.sendline("")
+    skip_explain(child)
     child.expect("Key takeaways")
     child.expect("Your question")
     child.sendline("What is PSI?")
@@ -200,7 +202,7 @@ def test_unreachable_server_switches_to_offline_replay(home: Path) -> None:
     child.expect("cannot reach 127.0.0.1:9")
     child.expect("Switching to offline replay")
     child.expect("offline answer from the course pack")
-    page_through(child, "Enter: takeaways")
+    page_through(child, "Enter: explain it back")
     child.sendline("quit")
     finish(child)
     assert child.exitstatus == 0
@@ -218,8 +220,9 @@ def test_the_whole_course_offline_in_one_sitting(home: Path, course: Course,
         child.expect(r"World \(1-")
         child.sendline("1")
         child.expect("offline answer from the course pack")
-        page_through(child, "Enter: takeaways")
+        page_through(child, "Enter: explain it back")
         child.sendline("")
+        skip_explain(child)
         child.expect("Your question")
         child.sendline("")
         answer_right(child, lesson.quiz)
@@ -277,7 +280,7 @@ def test_a_failing_server_offers_the_cached_answer(home: Path, server) -> None:
     child.expect(r"replayed from your cache: test-model.*Replay that\? \[Y/n\]")
     child.sendline("")
     child.expect("The answer from last time")
-    page_through(child, "Enter: takeaways")
+    page_through(child, "Enter: explain it back")
     child.sendline("quit")
     finish(child)
     assert child.exitstatus == 0

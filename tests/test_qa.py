@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from conftest import run
-from ptyplay import answer_right, finish, page_through, right_number, spawn_cli
+from ptyplay import answer_right, finish, page_through, right_number, skip_explain, spawn_cli
 
 from mlops_primer.lessons import Course
 
@@ -34,8 +34,9 @@ def test_superscript_digit_at_quiz_and_theme_prompts_is_just_a_wrong_answer(
     child.expect("does not look like a world")  # no letters: never taken as a world
     child.expect(r"World \(1-")
     child.sendline("1")
-    page_through(child, "Enter: takeaways")
+    page_through(child, "Enter: explain it back")
     child.sendline("")
+    skip_explain(child)
     child.expect("Your question")
     child.sendline("")
     child.expect(r"Your answer \(1-\d")
@@ -96,8 +97,9 @@ def test_revisiting_a_done_lesson_and_quitting_keeps_its_quiz_results(
         home: Path, course: Course) -> None:
     lesson = course.get("drift")
     child = spawn(home, "learn", "drift", "--theme", lesson.themes[0].id)
-    page_through(child, "Enter: takeaways")
+    page_through(child, "Enter: explain it back")
     child.sendline("")
+    skip_explain(child)
     child.expect("Your question")
     child.sendline("")
     answer_right(child, lesson.quiz, expect_praise=False)
@@ -132,8 +134,9 @@ def test_revisiting_a_done_lesson_and_quitting_keeps_its_quiz_results(
     child.sendline("")
     child.expect(r"World \(1-")
     child.sendline("")
-    page_through(child, "Enter: takeaways")
+    page_through(child, "Enter: explain it back")
     child.sendline("")
+    skip_explain(child)
     child.expect("Your question")
     child.sendline("")
     child.expect("Question 1 of")
@@ -162,7 +165,7 @@ def test_a_broken_stream_mid_course_offers_a_retry_instead_of_ending_the_course(
     child.expect("try again")
     child.sendline("")
     child.expect("answered by test-model")
-    child.expect("Enter: takeaways")
+    child.expect("Enter: explain it back")
     child.sendline("quit")
     out = finish(child)
     assert child.exitstatus == 0

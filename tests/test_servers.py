@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import run
 from fakeserver import FakeOpenAI
-from ptyplay import finish, page_through, spawn_cli
+from ptyplay import finish, page_through, skip_explain, spawn_cli
 
 from mlops_primer.config import load_settings
 from mlops_primer.errors import ContextExceededError, ExitCode, LLMError
@@ -114,10 +114,10 @@ def test_the_walkthrough_says_an_answer_was_cut_and_offers_to_ask_again(
     child = spawn_cli(home, "learn", "lifecycle", "--theme", MOON, "--base-url",
                       server.base_url, "--model", "test-model")
     to_answer(child, r"reached\s+the\s+length\s+limit\s+of\s+1500\s+tokens")
-    child.expect(r"Enter: takeaways · a: read again · p: prompt · r: new answer")
+    child.expect(r"Enter: explain it back · a: read again · p: prompt · r: new answer")
     child.sendline("r")
     child.expect("answered by test-model")
-    child.expect("Enter: takeaways")
+    child.expect("Enter: explain it back")
     child.sendline("quit")
     finish(child)
     assert [r[:2] for r in rows(home)] == [("length", 1), ("stop", 0)]
@@ -305,7 +305,7 @@ def test_learn_offers_a_retry_after_a_mid_answer_cut_and_stays_online(server,
         child.expect("Enter to try again")
         child.sendline("")
         child.expect("answered by test-model")
-        child.expect(r"Enter: takeaways · a: read again · p: prompt · r: new answer")
+        child.expect(r"Enter: explain it back · a: read again · p: prompt · r: new answer")
         child.sendline("quit")
         out = finish(child)
         assert "Switching to offline replay" not in (child.before or "") + out
@@ -320,8 +320,9 @@ def test_after_the_server_dies_the_followup_notice_does_not_say_none_is_configur
                       "http://127.0.0.1:9/v1", "--model", "m", "--timeout", "2")
     to_answer(child, "cannot reach 127.0.0.1:9")
     child.expect("Switching to offline replay")
-    page_through(child, "Enter: takeaways")
+    page_through(child, "Enter: explain it back")
     child.sendline("")
+    skip_explain(child)
     child.expect(r"Your question \(Enter: go on\)")
     child.sendline("Why do chefs sing while they wait?")  # nothing in the glossary
     child.expect(r"127\.0\.0\.1:9\s+could\s+not\s+be\s+reached")
@@ -334,8 +335,9 @@ def test_a_followup_says_whom_it_asks_before_the_first_token(server, home: Path)
     server.replies.extend(["## Soup\n\nA chef tastes.\n", "## PSI\n\nA drift score.\n"])
     child = spawn_cli(home, "learn", "lifecycle", "--theme", "cooking", "--base-url",
                       server.base_url, "--model", "test-model")
-    to_answer(child, "Enter: takeaways")
+    to_answer(child, "Enter: explain it back")
     child.sendline("")
+    skip_explain(child)
     child.expect(r"Your question \(Enter: go on\)")
     child.sendline("What is PSI?")
     child.expect(f"Asking 127.0.0.1:{server.port}")
