@@ -339,3 +339,29 @@ def test_the_grading_prompt_asks_for_the_language_and_keeps_the_text_as_data(
     assert text in en[1].content and "49" not in en[1].content
     assert "Write the feedback in this language: Deutsch" in de[1].content
     assert "Deutsch" not in en[1].content
+
+
+def test_a_broken_grading_template_is_a_validate_problem_and_grading_goes_offline(
+        course: Course, tmp_path: Path) -> None:
+    src = course.get("deployment").path
+    assert src is not None
+    folder = tmp_path / "course"
+    (folder / "prompts").mkdir(parents=True)
+    (folder / "prompts" / "grade.j2").write_text("{{ learner_words }}\n", encoding="utf-8")
+    (folder / "deployment.yaml").write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
+    report = validate([folder])
+    found = [p for p in report.problems if p.field == "explain (grade.j2)"]
+    assert found and "'learner_words' is undefined" in found[0].message
+    text = (folder / "deployment.yaml").read_text(encoding="utf-8").splitlines()
+    assert found[0].line == text.index("explain:") + 2  # the block's first line
+
+    lesson = course.get("deployment")
+    mine = Course(folder=folder, lessons=(lesson,))  # its prompts/ has the broken template
+
+    class Never:
+        def stream(self, *_args: object) -> object:
+            raise AssertionError("no request is sent when the prompt cannot be made")
+
+    grade = grading.grade_llm(Never(), mine, lesson, str(EXAMPLES["deployment"]["good"]))
+    assert grade.source == "offline" and grade.complete
+    assert grade.note and "grading prompt failed" in grade.note

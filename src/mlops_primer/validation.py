@@ -96,4 +96,10 @@ def _render_problems(course: Course, lesson: Lesson) -> list[Problem]:
                     line=line_of(lesson.path, ("prompt", key)),
                 )
             )
+    if lesson.explain is not None:  # the grading prompt, with a sample explanation
+        try:
+            prompts.render_grade(course, lesson, "A sample explanation.", language="English")
+        except TemplateError as exc:
+            out.append(Problem(lesson.path, exc.detail, field=exc.field,
+                               line=line_of(lesson.path, ("explain",))))
     return out
