@@ -152,6 +152,16 @@ def test_matching_forgives_case_stems_hyphens_and_apostrophes() -> None:
     assert index.has("data") and not index.has("dataset")
 
 
+def test_has_keywords_matches_as_the_grader_does(course: Course) -> None:
+    explain = course.get("versioning").explain
+    assert explain is not None
+    idea = explain.ideas[0]
+    text = "Write down the code commit, the dataset version and every hyperparameter."
+    assert grading.has_keywords(text, idea.keywords)
+    assert idea.id in grading.grade_offline(explain, text).credited
+    assert not grading.has_keywords("Write down the code.", idea.keywords)
+
+
 def test_quotes_must_be_the_learners_words() -> None:
     text = "Drift is when   the WORLD changes, and the model stays frozen."
     assert grading.quote_found("the world changes", text)

@@ -108,6 +108,12 @@ class _Index:
         return all(any(self.has(k) for k in group) for group in groups)
 
 
+def has_keywords(text: str, groups: tuple[tuple[str, ...], ...]) -> bool:
+    """True when ``text`` has a keyword of every group, matched as the graders match
+    (for other users of a rubric, such as the spaced review's idea cards)."""
+    return _Index(bounded(text)).has_all(groups)
+
+
 def bounded(text: str) -> str:
     """The part of a learner's text that is graded."""
     return text[:MAX_EXPLAIN_CHARS]
