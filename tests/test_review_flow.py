@@ -368,3 +368,57 @@ def test_lessons_counts_reviews_without_loading_yaml_or_the_scheduler(
                           text=True, timeout=60, cwd=ROOT)
     assert "1 review is due" in proc.stdout
     assert json.loads(proc.stderr.rsplit("@@", 1)[1]) == []
+
+
+# -- explain-back ideas (lessons gain an `explain` block in another change) ---------------
+
+
+def _with_idea(lesson: Lesson, *, keywords: tuple = ()):  # noqa: ANN202
+    """The lesson as it reads with an explain block holding one idea."""
+    from types import SimpleNamespace
+
+    idea = SimpleNamespace(id="labels-late", text="Labels arrive late, so watch the inputs.",
+                           ask="What can you watch while the true labels are still on "
+                           "their way?", keywords=keywords)
+    return SimpleNamespace(**{f: getattr(lesson, f) for f in (
+        "id", "order", "title", "quiz", "glossary")}, explain=SimpleNamespace(ideas=(idea,)))
+
+
+def test_an_idea_card_is_checked_against_its_rubric(home: Path, course: Course) -> None:
+    lesson = _with_idea(course.get("drift"), keywords=(("input", "feature"), ("watch",
+                                                                            "monitor")))
+    with Store(home / "primer.db") as store:
+        reviewer = Reviewer(course, store, clock=lambda: T0)
+        card = reviewer.card(review.first("drift", "idea", "labels-late", False, T0), lesson)
+        assert card.prompt.startswith("What can you watch") and card.keywords
+        assert reviewer.check(card, "Monitor the input features until labels come.").correct
+        assert not reviewer.check(card, "Wait for the labels.").correct
+        assert not reviewer.check(card, "").valid
+        assert reviewer.card(review.first("drift", "idea", "other", False, T0), lesson) is None
+
+
+def test_an_idea_with_no_rubric_is_judged_by_the_learner(home: Path, course: Course) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from mlops_primer.review_walk import ReviewSession
+
+    lesson = _with_idea(course.get("drift"))
+    with Store(home / "primer.db") as store:
+        store.record_review("drift", "idea", "labels-late", False, now=T0,
+                            detail="Labels arrive late.")
+        reviewer = Reviewer(course, store, clock=lambda: T1)
+        card = reviewer.card(store.review_items()[0], lesson)
+        replies = iter(["the inputs, I think", "maybe", "y", ""])
+        out = StringIO()
+        session = ReviewSession(reviewer, Console(file=out, width=80), ask=lambda _: next(
+            replies))
+        session.play(card, 1, 1)
+        text = out.getvalue()
+        assert "Review 1/1 · An idea you missed · lesson 5" in text
+        assert "The idea: Labels arrive late, so watch the inputs." in text
+        assert "Please type y or n." in text
+        item = store.review_items()[0]
+        assert (item.box, item.last_missed, item.misses) == (2, False, 1)
+        assert item.detail == "Labels arrive late."  # the why is kept for the notes
