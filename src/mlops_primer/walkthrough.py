@@ -65,6 +65,7 @@ class Walkthrough:
         self._sub = ""
         self.hint_shown = False  # set when a quiz question's hint was asked for
         self._review: Reviewer | None = None
+        self._reviewed: set[tuple[str, int, int]] = set()  # quiz answers fed to the review
 
     # -- input ---------------------------------------------------------------------------
 
@@ -822,7 +823,9 @@ class Walkthrough:
         """Feed the spaced review: question ``i`` was right on the first try, or not (a
         skip or a miss comes back first, with its explanation for the notes)."""
         got = p.quiz_answers.get(str(i))
-        if isinstance(got, dict):
+        once = (lesson.id, _attempt(p), i)  # back and answered again: the first answer counts
+        if isinstance(got, dict) and once not in self._reviewed:
+            self._reviewed.add(once)
             self._reviewer().record_quiz(lesson, i, bool(got.get("first_try")))
 
     # -- notes -----------------------------------------------------------------------------
