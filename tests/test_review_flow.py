@@ -53,13 +53,15 @@ def wrong_number(t: Terminal, answer: str) -> int:
 
 
 def play_with_misses(t: Terminal, lesson: Lesson) -> None:
-    """Intro, world 1, answer, takeaways; the quiz with MISSED wrong twice; notes saved."""
+    """Intro, world 1, answer, explain it back skipped, takeaways; the quiz with MISSED
+    wrong twice; notes saved."""
     t.page_through("Enter: choose a world")
     t.send("")
     t.expect(r"World \(1-")
     t.send("1")
-    t.page_through("Enter: takeaways")
+    t.page_through("Enter: explain it back")
     t.send("")
+    t.skip_explain()
     t.expect("Your question")
     t.send("")
     for i, q in enumerate(lesson.quiz):
