@@ -356,7 +356,9 @@ def test_explain_it_back_offline_at_80x24(home: Path, course: Course) -> None:
     lesson = course.get("drift")
     explain = lesson.explain
     assert explain is not None
-    t = terminal(home, lesson.id, "--theme", lesson.themes[0].id)
+    clock = "2030-01-07T09:00:00Z"
+    t = Terminal(spawn_cli(home, "learn", lesson.id, "--theme", lesson.themes[0].id, rows=24,
+                           cols=80, extra_env={"MLOPS_PRIMER_CLOCK": clock}), rows=24, cols=80)
     t.page_through("Enter: explain it back")
     t.send("")
     t.expect(r"Your explanation \(Enter: skip\)")
@@ -402,6 +404,17 @@ def test_explain_it_back_offline_at_80x24(home: Path, course: Course) -> None:
     assert set(items) == {"kinds", "investigate"}  # the missed ideas come back in review
     assert all(i.box == 1 and i.last_missed for i in items.values())
     assert items["kinds"].detail == " ".join(explain.ideas[2].text.split())
+    assert {i.due_at[:10] for i in items.values()} == {"2030-01-08"}  # a day later
+
+    # once the lesson is finished, the review asks them a day later, with their questions
+    with Store(home / "primer.db") as store:
+        saved.completed_at = now_iso()
+        store.save_progress(saved)
+    env = {"MLOPS_PRIMER_HOME": str(home), "MLOPS_PRIMER_CLOCK": "2030-01-08T10:00:00Z"}
+    due = json.loads(run("review", "--due", "--json", env=env).stdout)["due"]
+    ideas = {d["key"]: d for d in due if d["kind"] == "idea"}
+    assert set(ideas) == {"kinds", "investigate"}
+    assert ideas["kinds"]["prompt"] == " ".join(explain.ideas[2].ask.split())
 
 
 def test_explain_it_back_with_an_llm_credits_only_quoted_ideas(home: Path, course: Course,
