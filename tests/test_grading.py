@@ -88,9 +88,45 @@ EXAMPLES: dict[str, dict[str, object]] = {
 }
 
 
+# A second good explanation per lesson, worded differently: the same ideas, no mistake.
+SECOND_GOOD: dict[str, str] = {
+    "what-is-mlops": (
+        "MLOps means deploying machine learning to real users and maintaining it, which"
+        " is more than DevOps because the data matters as much as the code. Data "
+        "scientists and ML engineers have to work as a team with operations."),
+    "lifecycle": (
+        "First you collect data and validate it, then you train a model and deploy it "
+        "to production. Monitoring spots drift, and that starts retraining, so the "
+        "whole thing repeats as a cycle, automated by a pipeline."),
+    "versioning": (
+        "Versioning means recording the code, the data, the parameters and the seeds of"
+        " each run, so that you can rebuild a model and debug it when it gets worse. "
+        "Tools like DVC and MLflow track this, though results may still differ slightly"
+        " on other hardware."),
+    "deployment": (
+        "A deployed model is served so that other software can ask it for predictions. "
+        "In batch mode it scores a big table on a schedule, say nightly; in real-time "
+        "mode each request gets an answer from an API in milliseconds."),
+    "drift": (
+        "Models drift because user behaviour changes while the model stays the same, "
+        "and since no error shows up the decay is silent unless you monitor it. It can "
+        "be concept drift or data drift, and an alert means you should check the "
+        "pipeline and quality first, not retrain blindly."),
+    "testing": (
+        "An ML system needs unit tests for code, data tests for the schema and ranges, "
+        "and model tests such as invariance checks. CI runs them on each change, CD "
+        "releases through staging, and continuous training retrains with a validation "
+        "gate before promotion."),
+    "llmops": (
+        "Running an LLM app means versioning the prompt together with the model and the"
+        " index. Answers vary, so you evaluate on a golden set with scores, and you add"
+        " guardrails against prompt injection and keep an eye on token cost."),
+}
+
+
 def test_every_shipped_lesson_has_an_explain_block_and_examples(course: Course) -> None:
     ids = {lesson.id for lesson in course.lessons}
-    assert ids == set(EXAMPLES)
+    assert ids == set(EXAMPLES) == set(SECOND_GOOD)
     for lesson in course.lessons:
         assert lesson.explain is not None, lesson.id
         assert 2 <= len(lesson.explain.ideas) <= grading_max_ideas()
@@ -111,6 +147,8 @@ def test_a_good_explanation_is_credited_with_every_idea(course: Course, lesson_i
     assert grade.missing == (), f"{lesson_id}: missed {grade.missing}"
     assert grade.misconceptions == (), f"{lesson_id}: flagged {grade.misconceptions}"
     assert grade.ask is None and grade.complete and grade.source == "offline"
+    second = grading.grade_offline(lesson.explain, SECOND_GOOD[lesson_id])
+    assert second.complete, f"{lesson_id}: {second.missing} {second.misconceptions}"
 
 
 @pytest.mark.parametrize("lesson_id", sorted(EXAMPLES))
