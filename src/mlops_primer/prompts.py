@@ -28,6 +28,8 @@ from .resources import builtin_prompts_dir
 SYSTEM_TEMPLATE = "system.j2"
 FOLLOWUP_TEMPLATE = "followup.j2"
 LANGUAGE_TEMPLATE = "language.j2"
+LAB_HINT_SYSTEM_TEMPLATE = "lab_hint_system.j2"
+LAB_HINT_TEMPLATE = "lab_hint.j2"
 MAX_QUESTION_CHARS = 1000
 
 #: language codes a learner may give, and the name the prompt uses (with the code kept:
@@ -621,6 +623,18 @@ def render_followup(
     where = str(lesson.path or lesson.id)
     user = _with_language(env, _render_file(env, FOLLOWUP_TEMPLATE, ctx, where), ctx, where)
     return [*history, Message("user", user)]
+
+
+def render_lab_hint(course: Course, ctx: dict[str, Any], *, where: str) -> list[Message]:
+    """The messages asking the LLM for one coaching hint in a lab.
+
+    ``ctx`` holds the lab's text, the failing findings, the learner's files and the
+    reference solution, every one a value: none of it is ever compiled as a template.
+    """
+    env = _environment(prompt_dirs(course))
+    system = _render_file(env, LAB_HINT_SYSTEM_TEMPLATE, ctx, where)
+    user = _render_file(env, LAB_HINT_TEMPLATE, ctx, where)
+    return [Message("system", system), Message("user", user)]
 
 
 def messages_hash(messages: Sequence[Message]) -> str:
