@@ -8,6 +8,7 @@ import sys
 from conftest import ROOT
 
 CORE = ("errors", "schema", "catalog", "lessons", "prompts", "validation", "config", "llm", "store",
+        "review", "review_table",
         "tutor", "pack", "notes", "paths", "resources", "lesson_schema")
 
 
