@@ -148,3 +148,22 @@ def test_the_language_is_data_and_reaches_a_courses_own_template(tmp_path: Path)
     assert prompts.language_name("fr-CA") == "French (fr-CA)"
     assert prompts.language_name("Deutsch") == "Deutsch"
     assert prompts.language_name(None) is None
+
+
+def test_the_interactive_course_says_once_that_offline_answers_are_english(
+        home: Path, course: Course) -> None:
+    from ptyplay import Terminal, spawn_cli
+
+    lesson = course.get("drift")
+    child = spawn_cli(home, "learn", "drift", "--language", "de", rows=24, cols=80)
+    t = Terminal(child, rows=24, cols=80)
+    t.page_through("Enter: choose a world")
+    t.send("")
+    t.expect(r"World \(1-")
+    t.send("1")
+    t.page_through("Enter: takeaways")  # the pack's English answer, paged
+    shown = "\n".join(t.all_lines())
+    assert " ".join(shown.split()).count(LANGUAGE_NOTICE) == 1
+    assert lesson.themes[0].label.split()[0] in shown
+    child.sendline("q")
+    child.terminate(force=True)
