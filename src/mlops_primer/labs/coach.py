@@ -24,12 +24,15 @@ from ..errors import LessonError
 from ..files import RefusedFile, read_inside
 from . import lab_files
 
-#: the most of each learner file the prompt carries, and of each solution file
+#: the most of each learner file the prompt carries, and of each solution file (at most
+#: MAX_FILES of each: the whole stays within the sandbox's 100,000-character output)
 MAX_FILE_CHARS = 8_000
-MAX_SOLUTION_CHARS = 16_000
+MAX_SOLUTION_CHARS = 10_000
 MAX_FILES = 4
 MAX_FINDINGS = 6
 MAX_FINDING_CHARS = 300
+MAX_TASK_CHARS = 6_000
+MAX_HINT_CHARS = 1_000
 #: the longest hint asked for, in tokens (the prompt asks for 80 words, about 110)
 HINT_TOKENS = 400
 #: a solution line this long (spaces collapsed) written out in a reply gives it away
@@ -120,10 +123,10 @@ def context(lesson: Any, course_dir: Path, workspace: Path,
         "lab_title": lesson.lab.title,
         "lesson_title": lesson.title,
         "lesson_order": lesson.order,
-        "task": lesson.lab.task.strip(),
+        "task": lesson.lab.task.strip()[:MAX_TASK_CHARS],
         "failing": lines,
         "learner_files": learner,
-        "hints": list(lesson.lab.hints),
+        "hints": [h[:MAX_HINT_CHARS] for h in lesson.lab.hints[:MAX_FINDINGS]],
         "solution_files": _course_texts(course_dir, lesson, "solution"),
         "language": language_name(language),
     }
@@ -195,5 +198,6 @@ def ask(settings: Any, messages: Sequence[Any]) -> Any:
 
     from ..llm import OpenAIProvider
 
-    provider = OpenAIProvider(replace(settings, max_tokens=HINT_TOKENS))
+    provider = OpenAIProvider(replace(settings, max_tokens=min(settings.max_tokens,
+                                                               HINT_TOKENS)))
     return provider.stream(messages, lambda _text: None)
