@@ -185,9 +185,9 @@ class Walkthrough:
     def run(self, start: Lesson | None = None, theme_text: str | None = None) -> None:
         """The whole course from the menu (or straight into ``start``)."""
         fit_width(self.console)
-        notice = self.tutor.offline_notice()
-        if notice:
-            self.say(notice, "dim")
+        for notice in (self.tutor.offline_notice(), self.tutor.language_notice()):
+            if notice:
+                self.say(notice, "dim")
         self.tutor.warm_up()  # the client gets ready while the learner reads and chooses
         try:
             lesson = start or self.choose_lesson()
@@ -583,6 +583,9 @@ class Walkthrough:
         """The server cannot be reached: replay for the rest of this session."""
         self.tutor.offline = True
         self.say("Switching to offline replay for this session.", "yellow")
+        notice = self.tutor.language_notice()
+        if notice:
+            self.say(notice, "dim")
         return self._get_answer(lesson, theme, regenerate=False)
 
     # -- explain it back --------------------------------------------------------------------
@@ -654,10 +657,9 @@ class Walkthrough:
         provider = self.tutor.provider()
         self.say(f"Reading your explanation with {clean(provider.model)}… (Ctrl-C: use the "
                  "lesson's own rubric)", "dim")
-        settings = self.tutor.settings
         try:
             return grading.grade_llm(provider, self.tutor.course, lesson, text,
-                                     language=getattr(settings, "language", None))
+                                     language=self.tutor.language)
         except KeyboardInterrupt:
             return grading.grade_offline(explain, text, note="Stopped; the lesson's own "
                                          "rubric graded this.")
