@@ -386,6 +386,8 @@ def test_the_grading_prompt_asks_for_the_language_and_keeps_the_text_as_data(
     de = prompts.render_grade(course, lesson, text, language="Deutsch")
     assert text in en[1].content and "49" not in en[1].content
     assert "Write the feedback in this language: Deutsch" in de[1].content
+    code = prompts.render_grade(course, lesson, text, language="de")
+    assert "Write the feedback in this language: German (de)" in code[1].content
     assert "Deutsch" not in en[1].content
 
 
