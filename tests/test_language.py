@@ -161,7 +161,7 @@ def test_the_interactive_course_says_once_that_offline_answers_are_english(
     t.send("")
     t.expect(r"World \(1-")
     t.send("1")
-    t.page_through("Enter: takeaways")  # the pack's English answer, paged
+    t.page_through("Enter: explain it back")  # the pack's English answer, paged
     shown = "\n".join(t.all_lines())
     assert " ".join(shown.split()).count(LANGUAGE_NOTICE) == 1
     assert lesson.themes[0].label.split()[0] in shown
