@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run
-from ptyplay import PLACE, Terminal, finish, spawn_cli
+from ptyplay import LAB_OFFER, PLACE, Terminal, finish, spawn_cli
 
 from mlops_primer.lessons import Course, Lesson
 from mlops_primer.store import Progress, Store, now_iso
@@ -47,6 +47,8 @@ def play_lesson(t: Terminal, lesson: Lesson, *, world: str = "1") -> dict[int, d
         shown[i] = t.choices()
         t.send(str(t.number_of(q.answer)))
         t.expect("Right!")
+    t.expect(LAB_OFFER)
+    t.send("")  # later
     t.expect("Save study notes")
     t.send("")
     return shown
@@ -70,7 +72,7 @@ def test_a_whole_lesson_at_80x24_never_scrolls_unread_text_and_always_says_where
         assert place and f"Lesson {course.lessons.index(lesson) + 1}/" \
             f"{len(course.lessons)}" in place.group(0)
     steps = " ".join(screens)
-    for label in ("Intro", "World", "Answer", "Takeaways", "Quiz 1/", "Notes"):
+    for label in ("Intro", "World", "Answer", "Takeaways", "Quiz 1/", "Lab", "Notes"):
         assert f"· {label}" in steps
     # the intro and the answer came in more than one screen each (they are long)
     assert sum("Enter: more (" in s and "· Intro" in s for s in screens) >= 1

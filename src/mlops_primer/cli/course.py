@@ -36,41 +36,56 @@ def lessons(
     from ..catalog import catalog
 
     entries = catalog(course_folder(lessons_dir))
-    progress = _progress_or_empty()
+    progress, labs = _learner_state()
     if as_json:
         write_json([
             {
                 **entry.as_dict(),
                 "done": bool(progress.get(entry.id) and progress[entry.id].done),
                 "quiz_score": progress[entry.id].quiz_score if entry.id in progress else None,
+                "lab": None if entry.lab is None else {
+                    "title": entry.lab, "state": lab_state(labs.get(entry.id))},
             }
             for entry in entries
         ])
         return
     from ..ui.course_list import course_list
 
-    out_console().print(course_list(entries, progress, prog=command()))
+    out_console().print(course_list(entries, progress, prog=command(), labs=labs))
+
+
+def lab_state(state) -> str:  # noqa: ANN001 - a store.LabState, or None
+    """A lab's state as `lab list --json` and `progress --json` say it."""
+    if state is None:
+        return "not_started"
+    return "passed" if state.passed else "started"
 
 
 def _progress_or_empty() -> dict:
-    """Progress for the check marks, read-only: a store that does not exist is not created."""
+    """Progress for the check marks (see ``_learner_state``)."""
+    return _learner_state(labs=False)[0]
+
+
+def _learner_state(*, labs: bool = True) -> tuple[dict, dict]:
+    """Progress and labs for the marks, read-only: a store that does not exist is not
+    created."""
     from ..errors import StoreError
     from ..paths import store_file
 
     path = store_file()
     if not path.exists():  # no learning yet: sqlite3 and the store need not be imported
-        return {}
+        return {}, {}
     from ..store import Store, StoreRefused
 
     try:
         with Store(path, readonly=True) as store:
-            return store.all_progress()
+            return store.all_progress(), store.all_labs() if labs else {}
     except StoreRefused as exc:  # newer, or not a database: say why there are no marks
         err_console().print(f"warning: {exc.one_line()}; progress is not shown", markup=False,
                             highlight=False, style="yellow", soft_wrap=True)
-        return {}
+        return {}, {}
     except StoreError:
-        return {}  # older than this version: `learn` will migrate it
+        return {}, {}  # older than this version: `learn` will migrate it
 
 
 @lessons_app.command("schema")
