@@ -88,7 +88,6 @@ def test_whole_lesson_with_quiz_hint_back_quit_and_resume(home: Path, course: Co
     answer_right(child, quiz[1:])
     child.expect(rf"Quiz done: {len(quiz)} of {len(quiz)} right on the first try")
     lab_later(child)
-    child.expect("The lab waits for you")
     child.expect("Its lab is not started")
     child.expect("Save study notes")
     child.sendline("notes.md")

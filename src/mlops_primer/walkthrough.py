@@ -1,4 +1,5 @@
-"""The interactive `learn` walk-through: menu, lesson intro, world, answer, takeaways, quiz.
+"""The interactive `learn` walk-through: menu, lesson intro, world, answer, takeaways, quiz,
+lab, notes.
 
 Each lesson is a small state machine over ``tutor.STEPS``. Progress is written at every
 step, so quitting (``quit``, Ctrl-C, Ctrl-D, a crash) resumes where the learner was.
@@ -801,9 +802,7 @@ class Walkthrough:
                     return
                 continue
             if word in ("", "skip", "l", "later", "n", "next"):
-                self.say(f"The lab waits for you. Start it any time with: "
-                         f"{self.command('lab start ' + lesson.id)}", "dim")
-                return
+                return  # the notes' screen says how to start it
             self.say("Type s to start the lab now, or press Enter to leave it for later.",
                      "yellow")
 
@@ -880,13 +879,16 @@ class Walkthrough:
         """One line on the lesson's lab when it is not passed yet, else None."""
         if lesson.lab is None:
             return None
-        state = self._labs().state(lesson.id)
+        labs = self._labs()
+        state = labs.state(lesson.id)
         if state is not None and state.passed:
             return None
-        if state is not None:
+        path = labs.workspace_for(lesson, None)
+        if state is not None or _holds_lab(path, lesson.id):
             return (f"Its lab is started, not passed yet: "
-                    f"{self.command('lab check ' + lesson.id)}")
-        return f"Its lab is not started: {self.command('lab start ' + lesson.id)}"
+                    f"{self._check_command(lesson, state, path)}")
+        start = f"lab start {lesson.id}" + (" --dir DIR" if labs.is_started(path) else "")
+        return f"Its lab is not started: {self.command(start)}"
 
     # -- notes -----------------------------------------------------------------------------
 

@@ -54,7 +54,7 @@ def learn(
     as_json: Annotated[bool, typer.Option("--json", help="With --no-input: the answer and "
                                           "where it came from, as JSON.")] = False,
 ) -> None:
-    """Take the course: menu, lesson, metaphor world, answer, takeaways, quiz, notes."""
+    """Take the course: menu, lesson, metaphor world, answer, takeaways, quiz, lab, notes."""
     from ..store import open_store
     from ..tutor import Tutor
 
