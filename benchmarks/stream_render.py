@@ -249,7 +249,9 @@ def run_shapes(shapes: tuple[str, ...] = ("table", "fence", "list")) -> list[b.R
         for _ in range(SHAPE_REPEATS):
             for n in SIZES:
                 runs[n].append(ours_bytes(toks[n], None))
-        cost = {n: b.median([r[0] for r in runs[n]]) for n in SIZES}
+        # the least disturbed run (timeit's advice): on a shared machine the others carry
+        # the neighbours' cache misses, which move growth ratios by a tenth
+        cost = {n: min(r[0] for r in runs[n]) for n in SIZES}
         per_char = {n: runs[n][0][1] / sum(map(len, toks[n])) for n in SIZES}
         nv = naive(toks[SHAPE_NAIVE_AT])
         for n in SIZES:

@@ -23,7 +23,8 @@ SCRUBBED = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "MLOPS_PRIMER_MODEL", "MLOPS_PR
             "MLOPS_PRIMER_TIMEOUT", "MLOPS_PRIMER_MAX_TOKENS", "MLOPS_PRIMER_CONTEXT",
             "MLOPS_PRIMER_DEBUG", "NO_COLOR", "XDG_CONFIG_HOME", "XDG_DATA_HOME",
             # set by `uv run`: without them, commands are named the same however pytest ran
-            "UV", "UV_RUN_RECURSION_DEPTH", "MLOPS_PRIMER_API_KEY")
+            "UV", "UV_RUN_RECURSION_DEPTH", "MLOPS_PRIMER_API_KEY",
+            "MLOPS_PRIMER_CLOCK")
 FAKE_KEY = "sk-test-fake-0000000000000000"
 # The shipped course, in order: the one place that names its lessons (counts derive from it).
 SHIPPED_IDS = ["what-is-mlops", "lifecycle", "versioning", "deployment", "drift", "testing",

@@ -8,6 +8,7 @@ import sys
 from conftest import ROOT
 
 CORE = ("errors", "schema", "catalog", "lessons", "prompts", "validation", "config", "llm", "store",
+        "review", "review_table",
         "tutor", "pack", "notes", "paths", "resources", "lesson_schema")
 
 
@@ -38,3 +39,25 @@ def test_only_cli_imports_typer() -> None:
     users = {p.relative_to(src).parts[0] for p in src.rglob("*.py")
              if "import typer" in p.read_text()}
     assert users == {"cli"}
+
+
+def test_piped_one_shot_answer_loads_no_markdown_renderer(tmp_path) -> None:
+    """A piped `learn --no-input` writes plain text: ui.plain, not the Markdown view."""
+    code = (
+        "import sys\n"
+        "from mlops_primer.cli import main\n"
+        "sys.argv = ['mlops-primer', 'learn', 'lifecycle', '--theme', 'cooking',\n"
+        "            '--no-input', '--offline']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "loaded = sorted(m for m in ('markdown_it', 'rich.markdown', 'rich.syntax', 'openai')\n"
+        "                if m in sys.modules)\n"
+        "sys.stderr.write('LOADED=' + ','.join(loaded) + ' EXIT=' + str(code) + '\\n')\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "MLOPS_PRIMER_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, timeout=60, env=env)
+    assert "## " in out.stdout or len(out.stdout) > 1000, out.stdout[:300]  # the answer
+    assert "LOADED= EXIT=0" in out.stderr, out.stderr[-500:]

@@ -278,3 +278,26 @@ def test_course_list_progress_and_errors_on_a_terminal(home: Path, server,
     raw = read_all(spawn_logged(home, "doctor", "--base-url", server.base_url))
     assert "not offered" in raw
     assert_terminal(raw)
+
+
+def test_lab_files_are_read_like_every_course_file(tmp_path: Path) -> None:
+    """A starter that is huge or a FIFO is refused with a line, not copied or waited on."""
+    import os
+
+    import pytest
+
+    from mlops_primer.errors import LessonError
+    from mlops_primer.labs import populate
+
+    folder = tmp_path / "course"
+    shutil.copytree(builtin_lessons_dir(), folder, ignore=shutil.ignore_patterns("pack"))
+    course = load_course(folder)
+    lesson = course.get("what-is-mlops")
+    starter = folder / "labs" / "what-is-mlops" / "starter" / lesson.lab.files[0]
+    starter.write_text("# big\n" * 100_000, encoding="utf-8")
+    with pytest.raises(LessonError, match="byte limit"):
+        populate(tmp_path / "ws1", lesson, folder, seed=1)
+    starter.unlink()
+    os.mkfifo(starter)  # a copy would block on it for ever
+    with pytest.raises(LessonError, match="regular file"):
+        populate(tmp_path / "ws2", lesson, folder, seed=1)

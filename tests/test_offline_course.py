@@ -125,3 +125,19 @@ def test_progress_json_and_reset(home: Path) -> None:
     assert run("progress", "--reset", "drift", "--yes", env=env).returncode == 0
     data = json.loads(run("progress", "--json", env=env).stdout)
     assert not next(x for x in data if x["id"] == "drift")["done"]
+
+
+def test_pack_front_matter_error_names_the_line_an_editor_shows(tmp_path: Path) -> None:
+    """The front matter starts on the file's line 2: a YAML error there says so."""
+    from mlops_primer.pack import PackError
+
+    path = tmp_path / "lessons" / "pack" / "lifecycle" / "cooking.md"
+    path.parent.mkdir(parents=True)
+    # file line 1 '---', 2 lesson, 3 the broken line
+    path.write_text("---\nlesson: lifecycle\ntheme: cooking: pirates\nauthor: me\n---\nBody\n",
+                    encoding="utf-8")
+    with pytest.raises(PackError) as info:
+        read_pack_answer(path, root=tmp_path / "lessons")
+    message = str(info.value)
+    assert "invalid front matter" in message
+    assert "line 3:" in message, message

@@ -290,8 +290,12 @@ def parse_yaml(text: str, *, max_chars: int = MAX_LESSON_BYTES) -> Any:
         loader.dispose()
 
 
-def yaml_problem(exc: BaseException) -> str:
-    """What ``parse_yaml`` found wrong, in one line (with the line number when known)."""
+def yaml_problem(exc: BaseException, *, first_line: int = 1) -> str:
+    """What ``parse_yaml`` found wrong, in one line (with the line number when known).
+
+    ``first_line`` is the file's line number of the text's first line (a front matter
+    starts on line 2), so the number shown is the one an editor shows.
+    """
     yaml = _yaml()
     mark = getattr(exc, "mark", None) or getattr(exc, "problem_mark", None)
     if isinstance(exc, _Limit):
@@ -300,7 +304,7 @@ def yaml_problem(exc: BaseException) -> str:
         what = str(exc.problem or exc.context or "invalid YAML")
     else:
         what = str(exc) or type(exc).__name__
-    at = f"line {mark.line + 1}: " if mark is not None else ""
+    at = f"line {mark.line + first_line}: " if mark is not None else ""
     return at + " ".join(what.split())[:200]
 
 

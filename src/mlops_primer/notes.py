@@ -5,12 +5,17 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import PrimerError
 from .lessons import Lesson, prose
 from .paths import data_home
-from .store import Progress
+from .store import LabState, Progress
+
+if TYPE_CHECKING:
+    from .review import ReviewItem
 
 
 def notes_folder() -> Path:
@@ -59,8 +64,11 @@ def _why(exc: OSError, path: Path) -> str:
 
 
 def study_notes(lesson: Lesson, progress: Progress | None, answer: str | None,
-                answer_label: str | None) -> str:
-    """The lesson's points, the chosen theme's answer, takeaways, quiz results and reading."""
+                answer_label: str | None, *, review_items: Sequence[ReviewItem] = (),
+                lab: LabState | None = None) -> str:
+    """The lesson's points, the chosen theme's answer, takeaways, quiz results, what the
+    learner got wrong (quiz, explain-back ideas from ``review_items``, the ``lab``'s last
+    failed checks) and reading."""
     out = [f"# Study notes: {lesson.title}", ""]
     if progress is not None and progress.theme_label:
         out += [f"Lesson {lesson.order} of mlops-primer, explained through: "
@@ -93,6 +101,9 @@ def study_notes(lesson: Lesson, progress: Progress | None, answer: str | None,
             out += [f"{i + 1}. {prose(q.question)} ({status})",
                     f"   - Answer: {q.answer}",
                     f"   - Why: {prose(q.explanation)}"]
+    wrong = mistakes(lesson, progress, review_items, lab)
+    if wrong:
+        out += ["", "## What I got wrong, and why", ""] + wrong
     if lesson.glossary:
         out += ["", "## Glossary", ""]
         out += [f"- **{g.term}**: {prose(g.definition)}" for g in lesson.glossary]
@@ -106,6 +117,57 @@ def study_notes(lesson: Lesson, progress: Progress | None, answer: str | None,
                 for r in lesson.reading]
     out += ["", "Be well, and remember to breathe.", ""]
     return "\n".join(out)
+
+
+def mistakes(lesson: Lesson, progress: Progress | None, review_items: Sequence[ReviewItem],
+             lab: LabState | None) -> list[str]:
+    """The lines of "What I got wrong, and why" (none when nothing went wrong).
+
+    Quiz questions missed (in the last quiz, or in review), each with its explanation;
+    explain-back ideas missed, with the why the review kept; the lab's failed checks
+    from its last run (unless it has passed since).
+    """
+    mine = [i for i in review_items if i.lesson_id == lesson.id and i.misses > 0]
+    answers = (progress.quiz_answers if progress else {}) or {}
+    quiz_missed = {int(k) for k, a in answers.items()
+                   if k.isdigit() and isinstance(a, dict) and not a.get("first_try")}
+    in_review = {int(i.key): i for i in mine if i.kind == "quiz" and i.key.isdigit()}
+    out: list[str] = []
+    for n in sorted(quiz_missed | set(in_review)):
+        if n >= len(lesson.quiz):
+            continue
+        q = lesson.quiz[n]
+        item = in_review.get(n)
+        since = " (right since, in review)" if item is not None and not item.last_missed \
+            else ""
+        out += [f"- Quiz question {n + 1}: {prose(q.question)}{since}",
+                f"  - The answer: {q.answer}",
+                f"  - Why: {prose(q.explanation)}"]
+    ideas = _ideas(lesson)
+    for item in (i for i in mine if i.kind == "idea"):
+        idea = ideas.get(item.key)
+        text = prose(str(getattr(idea, "text", "") or "")) or item.key
+        since = "" if item.last_missed else " (right since, in review)"
+        out.append(f"- An idea my explanation missed: {text}{since}")
+        if item.detail and item.detail != text:
+            out.append(f"  - Why: {prose(item.detail)}")
+    if lab is not None and not lab.passed:
+        failed = [f for f in lab.findings if isinstance(f, dict) and not f.get("passed")]
+        if failed:
+            out.append("- The lab's last check (`mlops-primer lab check "
+                       f"{lesson.id}`) found:")
+            for f in failed:
+                check, expected, found = (str(f.get(k) or "") for k in
+                                          ("check", "expected", "found"))
+                detail = (f"expected {expected}, got {found}" if expected and found
+                          else found or expected)
+                out.append(f"  - {check}: {detail}" if detail else f"  - {check}")
+    return out
+
+
+def _ideas(lesson: Lesson) -> dict[str, object]:
+    explain = getattr(lesson, "explain", None)  # explain it back, where a lesson has it
+    return {str(getattr(i, "id", "")): i for i in getattr(explain, "ideas", None) or ()}
 
 
 def _demote_headings(text: str) -> str:

@@ -62,7 +62,8 @@ def _split_front_matter(raw: str, path: Path) -> tuple[dict[str, Any], str]:
     try:
         meta = parse_yaml(raw[4:end], max_chars=MAX_PACK_ANSWER_BYTES) or {}
     except Exception as exc:  # noqa: BLE001 - any YAML failure is one line about the file
-        raise PackError(f"{path}: invalid front matter: {yaml_problem(exc)}") from None
+        problem = yaml_problem(exc, first_line=2)  # the front matter starts on line 2
+        raise PackError(f"{path}: invalid front matter: {problem}") from None
     if not isinstance(meta, dict):
         raise PackError(f"{path}: the front matter must be a mapping")
     return meta, raw[end + 5 :].strip() + "\n"

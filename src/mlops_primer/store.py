@@ -24,9 +24,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import StoreError
+
+if TYPE_CHECKING:
+    from .review import ReviewItem
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -134,9 +137,31 @@ def _m_answers_by_date(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX answers_created ON answers (created_at)")
 
 
+def _m_review(db: sqlite3.Connection) -> None:
+    """Spaced review: one row per thing to retrieve again (a quiz question, a glossary
+    term, an explain-back idea), with its Leitner box and when it is due. Additive."""
+    db.execute(
+        """
+        CREATE TABLE review (
+            lesson_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            box INTEGER NOT NULL DEFAULT 1,
+            due_at TEXT NOT NULL,
+            misses INTEGER NOT NULL DEFAULT 0,
+            last_missed INTEGER NOT NULL DEFAULT 0,
+            detail TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (lesson_id, kind, key)
+        )
+        """
+    )
+    db.execute("CREATE INDEX review_due ON review (due_at)")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m001_answers, _m002_progress, _m_labs, _m_answers_truncated, _m_worlds_read,
-    _m_answers_by_date,
+    _m_answers_by_date, _m_review,
 ]
 
 
@@ -661,6 +686,70 @@ class Store:
                  lab.hints, json.dumps(lab.findings), lab.started_at, lab.updated_at,
                  lab.passed_at),
             )
+
+
+    # -- spaced review (the SQL is in review_table.py) -----------------------------------
+
+    def record_review(self, lesson_id: str, kind: str, key: str, correct: bool, *,
+                      now: datetime, detail: str = "") -> None:
+        """Record one answer to a review item: a new item starts in box 1 (missed) or
+        box 2 (right); a known one moves with ``review.after()``."""
+        from . import review_table
+
+        with self._write() as db:
+            review_table.record(db, lesson_id, kind, key, correct, now=now, detail=detail)
+
+    def schedule_review(self, lesson_id: str, kind: str, keys: Sequence[str], *,
+                        now: datetime) -> int:
+        """Schedule items the learner met but was not asked yet (a finished lesson's
+        glossary terms): box 1, due in a day. Items already scheduled are left as they
+        are. Returns how many were new."""
+        from . import review_table
+
+        with self._write() as db:
+            return review_table.schedule(db, lesson_id, kind, keys, now=now)
+
+    def review_items(self, lesson_id: str | None = None) -> list[ReviewItem]:
+        """Every review item, or one lesson's."""
+        from . import review_table
+
+        try:
+            return review_table.items(self._db, lesson_id)
+        except sqlite3.Error as exc:
+            if self.readonly and "no such table" in str(exc).lower():
+                return []  # a read-only look at a store made before review existed
+            raise _friendly(exc, self.path) from None
+
+    def count_due(self, at: str, lesson_ids: Sequence[str] | None = None) -> int:
+        """How many review items of finished lessons (of ``lesson_ids``, when given) are
+        due at ``at`` (an ISO time like ``now_iso()``).
+
+        Plain SQL on purpose: `lessons` and the welcome screen call it at start-up and
+        need not load the scheduling module for one number.
+        """
+        sql = ("SELECT count(*) FROM review JOIN progress USING (lesson_id) "
+               "WHERE review.due_at <= ? AND progress.completed_at IS NOT NULL")
+        params: list[str] = [at]
+        if lesson_ids is not None:
+            sql += f" AND lesson_id IN ({', '.join('?' * len(lesson_ids))})"
+            params += list(lesson_ids)
+        try:
+            row = self._db.execute(sql, params).fetchone()
+        except sqlite3.Error as exc:
+            if self.readonly and "no such table" in str(exc).lower():
+                return 0
+            raise _friendly(exc, self.path) from None
+        return int(row[0])
+
+    def next_review_at(self) -> str | None:
+        """When the soonest review item is due (None when nothing is scheduled)."""
+        try:
+            row = self._db.execute("SELECT min(due_at) FROM review").fetchone()
+        except sqlite3.Error as exc:
+            if self.readonly and "no such table" in str(exc).lower():
+                return None
+            raise _friendly(exc, self.path) from None
+        return row[0]
 
 
 def _lab(row: sqlite3.Row) -> LabState:

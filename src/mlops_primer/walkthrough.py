@@ -24,15 +24,16 @@ from rich.text import Text
 from .errors import Interrupted, LLMError, NoAnswerError, PrimerError
 from .lessons import Lesson, QuizQuestion, Theme, is_custom, prose, resolve_theme
 from .notes import study_notes
+from .reviewing import Reviewer
 from .store import LabState, Progress, Timer, now_iso
-
-if TYPE_CHECKING:
-    from .labs.learner import Labs
 from .tutor import STEPS, NotAWorld, ReplayAvailable, Reply, Tutor, grade, lookup, world_problem
 from .ui import is_plain, views
 from .ui.pager import BACK_WORDS, HELP_WORDS, QUIT_WORDS, Pager, fit_width, markdown_sections
 from .ui.safe import clean
 from .ui.stream import MarkdownStream, TutorMarkdown
+
+if TYPE_CHECKING:
+    from .labs.learner import Labs
 
 GLOSSARY_WORDS = frozenset({"g", "glossary"})
 _AGAIN = object()  # choose_theme: show the world menu again
@@ -68,6 +69,8 @@ class Walkthrough:
         self._step = "intro"
         self._sub = ""
         self.hint_shown = False  # set when a quiz question's hint was asked for
+        self._review: Reviewer | None = None
+        self._reviewed: set[tuple[str, int, int]] = set()  # quiz answers fed to the review
 
     # -- input ---------------------------------------------------------------------------
 
@@ -361,7 +364,9 @@ class Walkthrough:
                         self.lab_step(lesson)
                     p.step = "done"
                 elif p.step == "done":
-                    p.completed_at = p.completed_at or now_iso()
+                    if p.completed_at is None:  # a store of an older version
+                        self._completed(lesson, p)
+                        p.step = "done"
                     self._save(p)
                     self.finish(lesson, p, reply)
                     return True
@@ -382,6 +387,7 @@ class Walkthrough:
         the notes come next."""
         p.completed_at = now_iso()
         p.step = "lab" if lesson.lab is not None else "done"
+        self._reviewer().lesson_finished(lesson)  # its terms come back later
 
     def _retake(self, lesson: Lesson, p: Progress) -> bool:
         """A finished lesson: ask whether to take it again (True) or go to the menu."""
@@ -705,6 +711,7 @@ class Walkthrough:
                 self._save(p)
                 continue
             self._save(p)
+            self._remember(lesson, i, p)
             i += 1
         right = sum(1 for k, a in p.quiz_answers.items()
                     if k.isdigit() and isinstance(a, dict) and a.get("first_try"))
@@ -745,6 +752,21 @@ class Walkthrough:
             self.say(clean(prose(q.explanation)))
             p.quiz_answers[str(i)] = {"choice": choice, "first_try": False, "tries": tries}
             return
+
+    def _reviewer(self) -> Reviewer:
+        if self._review is None:
+            self._review = Reviewer(self.tutor.course, self.tutor.store,
+                                    seed=self.tutor.learner_id())
+        return self._review
+
+    def _remember(self, lesson: Lesson, i: int, p: Progress) -> None:
+        """Feed the spaced review: question ``i`` was right on the first try, or not (a
+        skip or a miss comes back first, with its explanation for the notes)."""
+        got = p.quiz_answers.get(str(i))
+        once = (lesson.id, _attempt(p), i)  # back and answered again: the first answer counts
+        if isinstance(got, dict) and once not in self._reviewed:
+            self._reviewed.add(once)
+            self._reviewer().record_quiz(lesson, i, bool(got.get("first_try")))
 
     # -- the lab ----------------------------------------------------------------------------
 
@@ -920,7 +942,9 @@ class Walkthrough:
                 target = self.notes_dir / target
             try:
                 target.write_text(  # cleaned: notes are read in a terminal
-                    clean(study_notes(lesson, p, answer, reply.label if reply else None)),
+                    clean(study_notes(lesson, p, answer, reply.label if reply else None,
+                                      review_items=self.tutor.store.review_items(lesson.id),
+                                      lab=self.tutor.store.lab(lesson.id))),
                     encoding="utf-8",
                 )
                 self.say(f"Notes saved to {clean(str(target))}", "green")

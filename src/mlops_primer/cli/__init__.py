@@ -44,6 +44,7 @@ COMMANDS = {
     "config": ("llm", LLM), "doctor": ("llm", LLM),
     "validate": ("course", AUTHORS), "pack": ("pack", AUTHORS),
     "lab": ("lab", LEARN),
+    "review": ("review", LEARN),
 }
 
 #: examples for each command's help, by command path, as typed after the program's name
@@ -79,6 +80,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "lab solution": ("lab solution drift",),
     "lab reset": ("lab reset drift",),
     "lab verify": ("lab verify --lessons-dir my-course/",),
+    "review": ("review", "review --due", "review --all --json"),
 }
 
 #: the variable the shell sets to ask for completions (typer's protocol)

@@ -36,7 +36,7 @@ def lessons(
     from ..catalog import catalog
 
     entries = catalog(course_folder(lessons_dir))
-    progress, labs = _learner_state()
+    progress, due, labs = learner_glance([e.id for e in entries], labs=True)
     if as_json:
         write_json([
             {
@@ -51,7 +51,8 @@ def lessons(
         return
     from ..ui.course_list import course_list
 
-    out_console().print(course_list(entries, progress, prog=command(), labs=labs))
+    out_console().print(course_list(entries, progress, prog=command(), reviews_due=due,
+                                    labs=labs))
 
 
 def lab_state(state) -> str:  # noqa: ANN001 - a store.LabState, or None
@@ -62,30 +63,56 @@ def lab_state(state) -> str:  # noqa: ANN001 - a store.LabState, or None
 
 
 def _progress_or_empty() -> dict:
-    """Progress for the check marks (see ``_learner_state``)."""
-    return _learner_state(labs=False)[0]
+    """Progress for the check marks, read-only: a store that does not exist is not created."""
+    return learner_glance(None, reviews=False)[0]
 
 
-def _learner_state(*, labs: bool = True) -> tuple[dict, dict]:
-    """Progress and labs for the marks, read-only: a store that does not exist is not
-    created."""
+def learner_glance(lesson_ids: list[str] | None, *, reviews: bool = True,
+                   labs: bool = False) -> tuple[dict, int, dict]:
+    """Progress for the check marks, how many reviews are due (of these lessons) and, with
+    ``labs``, the labs started (by lesson id), read in one read-only look: a store that
+    does not exist is not created."""
     from ..errors import StoreError
     from ..paths import store_file
 
     path = store_file()
     if not path.exists():  # no learning yet: sqlite3 and the store need not be imported
-        return {}, {}
+        return {}, 0, {}
     from ..store import Store, StoreRefused
 
     try:
         with Store(path, readonly=True) as store:
-            return store.all_progress(), store.all_labs() if labs else {}
+            progress = store.all_progress()
+            due = 0
+            if reviews and any(p.done for p in progress.values()):
+                try:
+                    due = store.count_due(_review_clock(), lesson_ids)
+                except StoreError:
+                    due = 0  # no review table yet: `learn` will migrate the store
+            return progress, due, store.all_labs() if labs else {}
     except StoreRefused as exc:  # newer, or not a database: say why there are no marks
         err_console().print(f"warning: {exc.one_line()}; progress is not shown", markup=False,
                             highlight=False, style="yellow", soft_wrap=True)
-        return {}, {}
+        return {}, 0, {}
     except StoreError:
-        return {}, {}  # older than this version: `learn` will migrate it
+        return {}, 0, {}  # older than this version: `learn` will migrate it
+
+
+def _review_clock() -> str:
+    """Now, as the review's schedule sees it (``MLOPS_PRIMER_CLOCK`` when set), without
+    loading the scheduling module when it is not."""
+    import os
+
+    from ..store import now_iso
+
+    if os.environ.get("MLOPS_PRIMER_CLOCK", "").strip():
+        from ..review import iso, parse_time
+
+        try:
+            return iso(parse_time(os.environ["MLOPS_PRIMER_CLOCK"]))
+        except ValueError:
+            pass  # `review` itself says what is wrong with it
+    return now_iso()
 
 
 @lessons_app.command("schema")

@@ -11,6 +11,7 @@ from ._common import (
     command,
     confirm,
     course,
+    echo,
     handled,
     out_console,
     write_json,
@@ -60,14 +61,14 @@ def lab_list(as_json: JsonOpt = False, lessons_dir: LessonsDir = None) -> None:
                      "checks": s.checks if s else 0} for x, s in rows])
         return
     if not rows:
-        typer.echo("This course has no labs.")
+        echo("This course has no labs.")
         return
     marks = {"passed": "✓", "started": "…", "not started": " "}
     for x, s in rows:
         word = _state_word(s)
-        typer.echo(f"{x.order:>3}. {marks[word]} {clean(x.lab.title)} ({x.lab.minutes} min) "
+        echo(f"{x.order:>3}. {marks[word]} {clean(x.lab.title)} ({x.lab.minutes} min) "
                    f"- {word}  [{x.id}]")
-    typer.echo(f"\nStart one with: {command('lab start LESSON')}")
+    echo(f"\nStart one with: {command('lab start LESSON')}")
 
 
 @lab_app.command("start")
@@ -86,15 +87,15 @@ def lab_start(
     with store:
         target = labs.lesson(lesson)
         if labs.third_party and not yes:
-            typer.echo(f"The course in {labs.course.folder} is not the one that ships with "
+            echo(f"The course in {labs.course.folder} is not the one that ships with "
                        "mlops-primer. Its lab starter files are Python code that you will run.")
             if not confirm("Write them into your lab folder?"):
-                typer.echo("Nothing written.")
+                echo("Nothing written.")
                 raise typer.Exit(1)
         path = labs.start(target.id, folder, overwrite=force)
-    typer.echo(f"Lab ready in {path}")
-    typer.echo(f"Read {path / 'TASK.md'}, edit {', '.join(target.lab.files)}, then run:")
-    typer.echo(f"  {command('lab check ' + target.id)}")
+    echo(f"Lab ready in {path}")
+    echo(f"Read {path / 'TASK.md'}, edit {', '.join(target.lab.files)}, then run:")
+    echo(f"  {command('lab check ' + target.id)}")
 
 
 @lab_app.command("check")
@@ -124,10 +125,10 @@ def lab_check(lesson: LessonArg = None, folder: DirOpt = None, as_json: JsonOpt 
         passed = sum(f.passed for f in result.findings)
         total = len(result.findings)
         if result.passed:
-            typer.echo(f"\nAll {total} checks passed." + (" Lab done: it is in your progress."
+            echo(f"\nAll {total} checks passed." + (" Lab done: it is in your progress."
                                                           if result.first_pass else ""))
         else:
-            typer.echo(f"\n{passed} of {total} checks passed. Stuck? {command('lab hint')} "
+            echo(f"\n{passed} of {total} checks passed. Stuck? {command('lab hint')} "
                        f"{result.lesson_id}" + ("  (or: lab solution)"
                                                 if result.solution_unlocked else ""))
     if not result.passed:
@@ -145,9 +146,9 @@ def lab_hint(lesson: LessonArg = None, folder: DirOpt = None,
     store, labs = _labs(lessons_dir)
     with store:
         number, total, text = labs.hint(lesson, folder)
-    typer.echo(f"Hint {number}/{total}: {clean(text)}")
+    echo(f"Hint {number}/{total}: {clean(text)}")
     if number == total:
-        typer.echo("That was the last hint. After three failed checks, `lab solution` opens.")
+        echo("That was the last hint. After three failed checks, `lab solution` opens.")
 
 
 @lab_app.command("solution")
@@ -161,7 +162,7 @@ def lab_solution(lesson: LessonArg = None, folder: DirOpt = None,
     store, labs = _labs(lessons_dir)
     with store:
         path = labs.solution(lesson, folder)
-    typer.echo(f"The reference solution is in {path} (your own files are untouched).")
+    echo(f"The reference solution is in {path} (your own files are untouched).")
 
 
 @lab_app.command("reset")
@@ -174,10 +175,10 @@ def lab_reset(lesson: LessonArg = None, folder: DirOpt = None, yes: Yes = False,
     with store:
         target, path = labs.find(lesson, folder)
         if not yes and not confirm(f"Put the starter files back in {path}?"):
-            typer.echo("Nothing changed.")
+            echo("Nothing changed.")
             raise typer.Exit(1)
         kept = labs.reset(target.id, path)
-    typer.echo(f"Starter files are back in {path}." +
+    echo(f"Starter files are back in {path}." +
                (f" Yours are in {kept}." if kept else ""))
 
 
@@ -202,14 +203,14 @@ def lab_verify(
             verdicts.append(v)
             if not as_json:
                 line = f"{'ok  ' if v.ok else 'FAIL'} {v.lesson_id} (seed {v.seed})"
-                typer.echo(line + (f": {v.problem}" if v.problem else ""))
+                echo(line + (f": {v.problem}" if v.problem else ""))
     bad = [v for v in verdicts if not v.ok]
     if as_json:
         write_json([{"lesson": v.lesson_id, "seed": v.seed, "ok": v.ok, "problem": v.problem}
                     for v in verdicts])
     else:
         labs_n = len({v.lesson_id for v in verdicts})
-        typer.echo(f"{labs_n} lab(s), {len(verdicts) - len(bad)} of {len(verdicts)} runs as "
+        echo(f"{labs_n} lab(s), {len(verdicts) - len(bad)} of {len(verdicts)} runs as "
                    "expected.")
     if bad:
         raise typer.Exit(1)

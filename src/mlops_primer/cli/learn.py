@@ -118,13 +118,19 @@ class _Collect:
 
 def _one_shot(tutor, lesson, theme_text, console, *, as_json: bool = False) -> None:  # noqa: ANN001
     from ..tutor import ReplayAvailable
-    from ..ui.stream import MarkdownStream, render_markdown
 
+    plain = not console.is_terminal
+    if plain:  # a pipe or --plain: no Markdown renderer to import (ui.plain says why)
+        from ..ui.plain import PlainStream as _View
+        from ..ui.plain import write_plain
+    else:
+        from ..ui.stream import MarkdownStream as _View
+        from ..ui.stream import render_markdown
     theme = lesson.theme(theme_text) if theme_text is not None else lesson.default_theme
     notice = tutor.offline_notice()
     if notice:
         echo(as_run(notice), err=True)
-    view = _Collect() if as_json else MarkdownStream(console, plain=not console.is_terminal)
+    view = _Collect() if as_json else _View(console)
     try:
         reply = tutor.answer(lesson, theme, view.feed)
     except KeyboardInterrupt:
@@ -157,8 +163,10 @@ def _one_shot(tutor, lesson, theme_text, console, *, as_json: bool = False) -> N
         return
     if reply.origin == "llm":
         view.close()
+    elif plain:
+        write_plain(console, reply.text)
     else:
-        render_markdown(console, reply.text, plain=not console.is_terminal)
+        render_markdown(console, reply.text)
     echo(f"({reply.label})", err=True)
     if reply.truncated:
         limit = f" of {tutor.settings.max_tokens} tokens" if reply.origin == "llm" else ""

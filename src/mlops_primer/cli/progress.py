@@ -141,7 +141,9 @@ def _notes(c, lesson: str | None) -> list:  # noqa: ANN001
                     answer, label = stored.answer, f"{stored.model}, {stored.created_at[:10]}"
             if answer is None and p is not None and p.theme_label:
                 answer, label = _pack_answer(c, x, p)
-            parts.append((x, study_notes(x, p, answer, label)))
+            parts.append((x, study_notes(x, p, answer, label,
+                                         review_items=store.review_items(x.id),
+                                         lab=store.lab(x.id))))
     return parts
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LessonError, PrimerError
+from ..files import RefusedFile, read_inside
 from . import runner
 from .runner import LabCodeError, Outcome
 
@@ -146,6 +147,21 @@ def _course_file(course_dir: Path, rel: Path) -> Path:
     return real
 
 
+MAX_LAB_FILE_BYTES = 256 * 1024  # a starter or solution is a page or two of Python
+
+
+def copy_course_file(src: Path, dest: Path, course_dir: Path) -> None:
+    """Copy one lab file out of the course: read as every course file is read (a regular
+    file inside the course, within its size limit, no link followed), then written."""
+    try:
+        data = read_inside(src, course_dir.resolve(), max_bytes=MAX_LAB_FILE_BYTES)
+    except RefusedFile as exc:
+        raise LessonError(f"{src}: a lab file cannot be used: {exc}") from None
+    except OSError as exc:
+        raise LessonError(f"{src}: the lab file cannot be read ({exc.strerror})") from None
+    dest.write_bytes(data)
+
+
 def lab_files(course_dir: Path, lesson_id: str, files: Sequence[str], kind: str) -> dict[str, Path]:
     """The ``kind`` ('starter' or 'solution') copy of each of ``files``."""
     rel = Path("labs") / lesson_id / kind
@@ -189,7 +205,7 @@ def populate(workspace: Path, lesson: Any, course_dir: Path, seed: int) -> None:
     spec = lesson.lab
     workspace.mkdir(parents=True, exist_ok=True)
     for name, src in lab_files(course_dir, lesson.id, spec.files, "starter").items():
-        shutil.copyfile(src, workspace / name)
+        copy_course_file(src, workspace / name, course_dir)
     (workspace / "TASK.md").write_text(task_text(lesson), encoding="utf-8")
     Suite(spec.suite).generate(workspace, seed)
     Workspace(workspace, lesson.id, seed).write_marker()
@@ -236,7 +252,7 @@ def write_solution(lesson: Any, course_dir: Path, workspace: Path) -> Path:
     target = workspace / "solution"
     target.mkdir(exist_ok=True)
     for name, src in lab_files(course_dir, lesson.id, lesson.lab.files, "solution").items():
-        shutil.copyfile(src, target / name)
+        copy_course_file(src, target / name, course_dir)
     return target
 
 
@@ -271,7 +287,7 @@ def verify(lesson: Any, course_dir: Path, seeds: Sequence[int]) -> Iterator[Verd
                               f"the starter does not fail {', '.join(missing)}")
                 continue
             for name, src in lab_files(course_dir, lesson.id, spec.files, "solution").items():
-                shutil.copyfile(src, ws / name)
+                copy_course_file(src, ws / name, course_dir)
             solved = run_checks(lesson, ws, seed=seed + 1)
             bad = [f for f in solved if not f.passed]
             if bad:

@@ -47,12 +47,13 @@ class Hanging:
 
 
 def course_list(entries: Sequence[Entry], progress: dict[str, Progress], *,
-                prog: str = "mlops-primer",
+                prog: str = "mlops-primer", reviews_due: int = 0,
                 labs: Mapping[str, LabState] | None = None) -> RenderableType:
     """Each lesson: its number, a mark once done, title, minutes and quiz score; what it
     covers; its lab and the lab's state (from ``labs``, the store's started labs); the id
     to type and the themes it suggests. Then how to start, with ``prog`` the words that
-    start this program (``uv run mlops-primer`` under uv)."""
+    start this program (``uv run mlops-primer`` under uv), and how many reviews are due
+    when any are."""
     labs = labs or {}
     done = sum(1 for e in entries if e.id in progress and progress[e.id].done)
     parts: list[RenderableType] = [
@@ -83,8 +84,17 @@ def course_list(entries: Sequence[Entry], progress: dict[str, Progress], *,
                                                ("  themes: " + ", ".join(entry.themes),
                                                 "dim"))))
     parts.append(Text(""))
+    if reviews_due:
+        parts.append(Hanging("", Text(reviews_line(reviews_due, prog=prog), style="green"),
+                             indent=0))
     parts.append(Hanging("", Text(start_hint(entries, prog=prog), style="dim"), indent=0))
     return Group(*parts)
+
+
+def reviews_line(due: int, *, prog: str = "mlops-primer") -> str:
+    """'3 reviews are due: run `mlops-primer review` (a few minutes).'"""
+    what = "1 review is" if due == 1 else f"{due} reviews are"
+    return f"{what} due: run `{prog} review` (a few minutes, offline)."
 
 
 def start_hint(entries: Sequence[Entry], *, prog: str = "mlops-primer") -> str:

@@ -36,6 +36,7 @@ from rich.console import Console
 from rich.markdown import Markdown, TableElement, UnknownElement
 from rich.table import Table
 
+from .plain import PlainStream, split_safe, write_plain
 from .safe import clean
 
 VERSE_LINE_CHARS = 56  # a verse line is this long on average...
@@ -58,9 +59,6 @@ _EXACT_SPLIT = ("fence", "bullet_list_open", "table_open")
 REDRAW_BYTES_PER_CHAR = 6
 REDRAW_FREE_BYTES = 160
 
-# escape sequence starters: a chunk ending inside a sequence keeps it for the next chunk
-_INTRODUCERS = "\x1b\x9b\x9d\x90\x9f\x9e\x98\r"
-_HOLD_MAX = 4200  # longer than any sequence ui.safe removes whole
 
 
 def is_verse(lines: list[str]) -> bool:
@@ -203,20 +201,6 @@ def _line_offset(text: str, line: int) -> int:
     return pos
 
 
-def split_safe(raw: str) -> tuple[str, str]:
-    """``raw`` cut where no escape sequence (or ``\\r\\n``) is left half-received."""
-    start = max(0, len(raw) - _HOLD_MAX)
-    p = max(raw.rfind(ch, start) for ch in _INTRODUCERS)
-    if p < 0:
-        return raw, ""
-    from .safe import _SEQUENCE
-
-    m = _SEQUENCE.match(raw, p)
-    if raw[p] == "\r" and p == len(raw) - 1 or m is not None and m.end() == len(raw):
-        return raw[:p], raw[p:]
-    return raw, ""
-
-
 class _LiveArea:
     """The lines at the bottom of the screen that may still change.
 
@@ -315,7 +299,7 @@ class MarkdownStream:
         self._live = _LiveArea(console)
         self._closed = False
         self._new_chars = 0  # characters taken in since the live area was last drawn
-        self._plain_end = True  # the plain text shown so far ends a line (or is empty)
+        self._plain = PlainStream(console) if self.plain else None
 
     @property
     def text(self) -> str:
@@ -329,23 +313,17 @@ class MarkdownStream:
         if not chunk or self._closed:
             return
         self._raw.append(chunk)
+        if self._plain is not None:
+            self._plain.feed(chunk)
+            return
         safe, self._held = split_safe(self._held + chunk)
         safe = clean(safe)
-        if self.plain:
-            self._write_plain(safe)
-            return
         self._tail += safe
         self._new_chars += len(safe)
         now = self._clock()
         if now - self._last >= self._interval:
             self._last = now
             self._refresh(final=False)
-
-    def _write_plain(self, text: str) -> None:
-        if text:
-            self.console.file.write(text)
-            self.console.file.flush()
-            self._plain_end = text.endswith("\n")
 
     def close(self) -> None:
         """The answer is complete: print what is left and stop the live area."""
@@ -359,13 +337,10 @@ class MarkdownStream:
         if self._closed:
             return
         self._closed = True
-        rest, self._held = clean(self._held), ""
-        if self.plain:  # end the last line shown, if any; print nothing when nothing was
-            self._write_plain(rest)
-            if not getattr(self, "_plain_end", True):
-                self.console.file.write("\n")
-            self.console.file.flush()
+        if self._plain is not None:
+            self._plain.close()
             return
+        rest, self._held = clean(self._held), ""
         self._tail += rest
         self._refresh(final=True)
 
@@ -534,9 +509,8 @@ def render_markdown(console: Console, text: str, *, plain: bool = False,
 
     The text passes ``ui.safe.clean`` first; ``width`` caps the width drawn.
     """
-    text = clean(text)
     if plain or not console.is_terminal:
-        console.file.write(text if text.endswith("\n") else text + "\n")
-        console.file.flush()
+        write_plain(console, text)
         return
+    text = clean(text)
     console.print(TutorMarkdown(text, code_theme="ansi_dark", hyperlinks=False), width=width)
