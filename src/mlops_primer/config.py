@@ -35,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "temperature": 0.7,
     "max_tokens": 1500,
     "context": 4096,
+    "language": None,
 }
 ENV = {
     "model": "MLOPS_PRIMER_MODEL",
@@ -42,6 +43,7 @@ ENV = {
     "timeout": "MLOPS_PRIMER_TIMEOUT",
     "max_tokens": "MLOPS_PRIMER_MAX_TOKENS",
     "context": "MLOPS_PRIMER_CONTEXT",
+    "language": "MLOPS_PRIMER_LANGUAGE",
 }
 #: the key variables, in the order they are tried (api_key is resolved by choose_key)
 OWN_KEY_ENV = "MLOPS_PRIMER_API_KEY"
@@ -56,7 +58,12 @@ DESCRIPTIONS = {
     "temperature": "sampling temperature (0-2)",
     "max_tokens": "longest answer, in tokens (a lesson needs about 1000)",
     "context": "the server's context size, in tokens (follow-ups are fitted to it)",
+    "language": "the language the LLM answers in, e.g. de, es, pt-BR, Deutsch (empty: English)",
 }
+#: a language is a short name or code: letters (any script), hyphens and spaces
+MAX_LANGUAGE_CHARS = 40
+LANGUAGE_RULE = ("must be a language name or code of letters, hyphens and spaces, at most "
+                 f"{MAX_LANGUAGE_CHARS} characters, e.g. de, es, pt-BR, Deutsch")
 # whole-number settings and their bounds: an answer needs room (a 600-word lesson is about
 # 1,000 tokens), and no server has a context of over ten million tokens
 _INT_RANGES = {"max_tokens": (64, 1_000_000), "context": (512, 10_000_000)}
@@ -113,6 +120,8 @@ class Settings:
     sources: dict[str, str]
     max_tokens: int = 1500
     context: int = 4096
+    #: the language the LLM answers in (None: English); offline answers stay in English
+    language: str | None = None
     #: keys that were set but are not sent to this server, and why (for config and doctor)
     withheld: tuple[str, ...] = ()
     #: problems to mention on every command (a config file with a key others can read)
@@ -238,6 +247,8 @@ def _coerce(name: str, value: Any, source: str) -> Any:
                 raise ValueError(f"must be a whole number from {low_i} to {high_i:,}")
             return number
         text = str(value).strip()
+        if name == "language":
+            return check_language(text)
         if _CONTROL.search(text):
             raise ValueError("must not hold control characters (a newline, a tab, ESC...)")
         if name == "base_url":
@@ -259,6 +270,18 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             f"{name} = {shown} from {source} is invalid: {exc}",
             hint=f"fix it in {source}" if source not in ("flag", "`config set`") else None,
         ) from None
+
+
+def check_language(text: str) -> str:
+    """A language as the learner wrote it (spaces collapsed), checked: it is sent to the
+    LLM inside the prompt, so it may only be a short plain name or code."""
+    if _CONTROL.search(text):
+        raise ValueError(LANGUAGE_RULE)
+    text = " ".join(text.split())
+    if not (0 < len(text) <= MAX_LANGUAGE_CHARS and text[0].isalpha()
+            and all(c.isalpha() or c in "- " for c in text)):
+        raise ValueError(LANGUAGE_RULE)
+    return text
 
 
 def load_settings(

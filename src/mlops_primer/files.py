@@ -39,11 +39,12 @@ def inside(path: Path, root: Path) -> Path:
     return real
 
 
-def read_inside(path: Path, root: Path, *, max_bytes: int) -> bytes:
+def read_inside(path: Path, root: Path, *, max_bytes: int, cut: bool = False) -> bytes:
     """The bytes of ``path``, a regular file inside ``root``, of at most ``max_bytes``.
 
     Raises RefusedFile (outside, not a regular file, too big) or OSError (missing,
-    unreadable).
+    unreadable). With ``cut``, a bigger file gives its first ``max_bytes + 1`` bytes
+    instead of an error (the caller sees it is over the limit by its length).
     """
     real = inside(path, root)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
@@ -64,6 +65,6 @@ def read_inside(path: Path, root: Path, *, max_bytes: int) -> bytes:
         data = b"".join(chunks)
     finally:
         os.close(fd)
-    if len(data) > max_bytes:
+    if len(data) > max_bytes and not cut:
         raise RefusedFile(f"it is over the {max_bytes:,}-byte limit")
     return data

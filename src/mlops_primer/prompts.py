@@ -27,7 +27,41 @@ from .resources import builtin_prompts_dir
 
 SYSTEM_TEMPLATE = "system.j2"
 FOLLOWUP_TEMPLATE = "followup.j2"
+LANGUAGE_TEMPLATE = "language.j2"
+LAB_HINT_SYSTEM_TEMPLATE = "lab_hint_system.j2"
+LAB_HINT_TEMPLATE = "lab_hint.j2"
 MAX_QUESTION_CHARS = 1000
+
+#: language codes a learner may give, and the name the prompt uses (with the code kept:
+#: "German (de)"), so the LLM is asked for a language it cannot mistake; any other name
+#: ("Deutsch", "Brazilian Portuguese") is passed as written
+LANGUAGE_NAMES = {
+    "ar": "Arabic", "bg": "Bulgarian", "bn": "Bengali", "ca": "Catalan", "cs": "Czech",
+    "da": "Danish", "de": "German", "el": "Greek", "es": "Spanish", "et": "Estonian",
+    "eu": "Basque", "fa": "Persian", "fi": "Finnish", "fr": "French", "ga": "Irish",
+    "gl": "Galician", "he": "Hebrew", "hi": "Hindi", "hr": "Croatian", "hu": "Hungarian",
+    "id": "Indonesian", "it": "Italian", "ja": "Japanese", "ko": "Korean",
+    "lt": "Lithuanian", "lv": "Latvian", "ms": "Malay", "nb": "Norwegian Bokmal",
+    "nl": "Dutch", "no": "Norwegian", "pl": "Polish", "pt": "Portuguese", "ro": "Romanian",
+    "ru": "Russian", "sk": "Slovak", "sl": "Slovenian", "sr": "Serbian", "sv": "Swedish",
+    "sw": "Swahili", "ta": "Tamil", "th": "Thai", "tr": "Turkish", "uk": "Ukrainian",
+    "ur": "Urdu", "vi": "Vietnamese", "zh": "Chinese",
+}
+_REGIONS = {"pt-br": "Brazilian Portuguese", "pt-pt": "European Portuguese",
+            "zh-cn": "Simplified Chinese", "zh-tw": "Traditional Chinese",
+            "zh-hans": "Simplified Chinese", "zh-hant": "Traditional Chinese"}
+
+
+def language_name(language: str | None) -> str | None:
+    """The language as the prompt names it: ``de`` is "German (de)", ``pt-BR`` is
+    "Brazilian Portuguese (pt-BR)", a name such as "Deutsch" stays as it is; None stays
+    None (English, the course's own language)."""
+    if not language:
+        return None
+    low = language.lower()
+    name = _REGIONS.get(low) or LANGUAGE_NAMES.get(low) or LANGUAGE_NAMES.get(
+        low.split("-")[0] if len(low.split("-")[0]) == 2 else "")
+    return f"{name} ({language})" if name else language
 
 
 @dataclass(frozen=True)
@@ -503,7 +537,8 @@ def _describe(exc: Exception, where: str, field: str) -> TemplateError:
         hint = "templates may only use the lesson's variables, in small loops and values"
     elif isinstance(exc, jinja2.UndefinedError):
         detail = f"{exc.message}{at}"
-        hint = "the variables are: theme, theme_label, topic, form, covers, lesson, request"
+        hint = ("the variables are: theme, theme_label, topic, form, covers, lesson, request, "
+                "language")
     elif isinstance(exc, jinja2.TemplateSyntaxError):
         src = ""
         if exc.source and line and line <= len(exc.source.splitlines()):
@@ -530,8 +565,9 @@ def _render(make: Callable[[], Any], ctx: dict[str, Any]) -> str:
         _budget.reset(token)
 
 
-def _context(lesson: Lesson, theme: Theme) -> dict[str, Any]:
+def _context(lesson: Lesson, theme: Theme, language: str | None = None) -> dict[str, Any]:
     return {
+        "language": language_name(language),
         "theme": theme.phrase,
         "theme_label": theme.label,
         "topic": lesson.prompt.topic,
@@ -548,31 +584,57 @@ def _render_file(env: Any, name: str, ctx: dict[str, Any], where: str) -> str:
         raise _describe(exc, where, f"prompt.template ({name})") from None
 
 
-def render(course: Course, lesson: Lesson, theme: Theme) -> list[Message]:
-    """The system and user messages for ``lesson`` explained in ``theme``."""
+def render(course: Course, lesson: Lesson, theme: Theme, *,
+           language: str | None = None) -> list[Message]:
+    """The system and user messages for ``lesson`` explained in ``theme``, asking for the
+    answer in ``language`` when one is given (None: English, as the course is written)."""
     env = _environment(prompt_dirs(course))
     where = str(lesson.path or lesson.id)
-    ctx = _context(lesson, theme)
+    ctx = _context(lesson, theme, language)
     try:
         request = _render(lambda: env.from_string(lesson.prompt.request), ctx)
     except Exception as exc:
         raise _describe(exc, where, "prompt.request") from None
     system = _render_file(env, SYSTEM_TEMPLATE, ctx, where)
     user = _render_file(env, lesson.prompt.template, {**ctx, "request": request}, where)
+    user = _with_language(env, user, ctx, where)
     return [Message("system", system), Message("user", user)]
 
 
+def _with_language(env: Any, user: str, ctx: dict[str, Any], where: str) -> str:
+    """``user``, asking for the answer in ``ctx['language']``: the shipped templates ask
+    themselves; a course's own template that does not is followed by language.j2."""
+    if not ctx.get("language") or ctx["language"] in user:
+        return user
+    return f"{user}\n\n{_render_file(env, LANGUAGE_TEMPLATE, ctx, where)}"
+
+
 def render_followup(
-    course: Course, lesson: Lesson, theme: Theme, question: str, history: Sequence[Message]
+    course: Course, lesson: Lesson, theme: Theme, question: str, history: Sequence[Message],
+    *, language: str | None = None,
 ) -> list[Message]:
     """Messages for a follow-up question, after the lesson's prompt and answer."""
     question = question.strip()
     if len(question) > MAX_QUESTION_CHARS:
         question = question[:MAX_QUESTION_CHARS]
     env = _environment(prompt_dirs(course))
-    ctx = {**_context(lesson, theme), "question": question, "lesson_title": lesson.title}
-    user = _render_file(env, FOLLOWUP_TEMPLATE, ctx, str(lesson.path or lesson.id))
+    ctx = {**_context(lesson, theme, language), "question": question,
+           "lesson_title": lesson.title}
+    where = str(lesson.path or lesson.id)
+    user = _with_language(env, _render_file(env, FOLLOWUP_TEMPLATE, ctx, where), ctx, where)
     return [*history, Message("user", user)]
+
+
+def render_lab_hint(course: Course, ctx: dict[str, Any], *, where: str) -> list[Message]:
+    """The messages asking the LLM for one coaching hint in a lab.
+
+    ``ctx`` holds the lab's text, the failing findings, the learner's files and the
+    reference solution, every one a value: none of it is ever compiled as a template.
+    """
+    env = _environment(prompt_dirs(course))
+    system = _render_file(env, LAB_HINT_SYSTEM_TEMPLATE, ctx, where)
+    user = _render_file(env, LAB_HINT_TEMPLATE, ctx, where)
+    return [Message("system", system), Message("user", user)]
 
 
 def messages_hash(messages: Sequence[Message]) -> str:

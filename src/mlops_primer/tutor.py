@@ -46,6 +46,7 @@ SHORTENED_NOTE = "(This earlier answer is shortened to fit the context window.)"
 TRUNCATED_MARK = "it stopped at the length limit"
 OFFLINE_NOTICE = "Offline: ready-made explanations. Add an LLM any time: mlops-primer doctor"
 LEARNER_FILE = "learner-id"
+LANGUAGE_NOTICE = "Offline answers are in English; --language applies when an LLM is configured."
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,9 @@ class Tutor:
         #: set by the last follow-up: its lesson answer was shortened to fit the context
         self.last_shortened = False
         self._learner_id: str | None = None
+        #: the language the LLM answers in (None: English, the course's own)
+        self.language = settings.language if settings is not None else None
+        self._language_said = False
 
     # -- notices -------------------------------------------------------------------------
 
@@ -162,6 +166,14 @@ class Tutor:
         """Why answers are replayed, when they are and the learner did not ask for it."""
         if self.settings is not None and not self.settings.configured:
             return OFFLINE_NOTICE
+        return None
+
+    def language_notice(self) -> str | None:
+        """Once per session: with a language set and answers replayed, that they are in
+        English (the pack is written in English; only an LLM answers in the language)."""
+        if self.language and self.offline and not self._language_said:
+            self._language_said = True
+            return LANGUAGE_NOTICE
         return None
 
     # -- the learner's quiz order ---------------------------------------------------------
@@ -188,11 +200,21 @@ class Tutor:
     # -- answers ---------------------------------------------------------------------------
 
     def messages(self, lesson: Lesson, theme: Theme) -> list[Message]:
-        """The rendered prompt for this lesson and theme."""
-        return prompts.render(self.course, lesson, theme)
+        """The rendered prompt for this lesson and theme, in the learner's language."""
+        return prompts.render(self.course, lesson, theme, language=self.language)
 
     def replay(self, lesson: Lesson, theme: Theme, messages: list[Message]) -> Reply | None:
-        """An answer with no network: the learner's cache (any model), then the course pack."""
+        """An answer with no network: the learner's cache (any model), then the course pack.
+
+        With a language set, the lesson's prompt in that language is tried first (an
+        answer an LLM gave in it), then the English prompt, whose answers the pack holds.
+        """
+        found = self._replay(lesson, theme, messages)
+        if found is None and self.language and list(messages) == self.messages(lesson, theme):
+            found = self._replay(lesson, theme, prompts.render(self.course, lesson, theme))
+        return found
+
+    def _replay(self, lesson: Lesson, theme: Theme, messages: list[Message]) -> Reply | None:
         mhash = prompts.messages_hash(messages)
         stored = self.store.find_by_messages(mhash)
         if stored is not None:
@@ -307,7 +329,8 @@ class Tutor:
         if the server still says the request is too large, it is asked once more with
         the answer fitted to the size the server named (or half the budget).
         """
-        asked = prompts.render_followup(self.course, lesson, theme, question, [])[-1]
+        asked = prompts.render_followup(self.course, lesson, theme, question, [],
+                                        language=self.language)[-1]
         context = self.settings.context if self.settings is not None else 4096
         tried_context: int | None = None
         while True:

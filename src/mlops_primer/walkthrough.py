@@ -190,9 +190,9 @@ class Walkthrough:
     def run(self, start: Lesson | None = None, theme_text: str | None = None) -> None:
         """The whole course from the menu (or straight into ``start``)."""
         fit_width(self.console)
-        notice = self.tutor.offline_notice()
-        if notice:
-            self.say(notice, "dim")
+        for notice in (self.tutor.offline_notice(), self.tutor.language_notice()):
+            if notice:
+                self.say(notice, "dim")
         self.tutor.warm_up()  # the client gets ready while the learner reads and chooses
         try:
             lesson = start or self.choose_lesson()
@@ -615,6 +615,9 @@ class Walkthrough:
         """The server cannot be reached: replay for the rest of this session."""
         self.tutor.offline = True
         self.say("Switching to offline replay for this session.", "yellow")
+        notice = self.tutor.language_notice()
+        if notice:
+            self.say(notice, "dim")
         return self._get_answer(lesson, theme, regenerate=False)
 
     # -- takeaways and questions ------------------------------------------------------------

@@ -58,6 +58,13 @@ Context = Annotated[
                  help="The server's context size, in tokens (default 4096).",
                  show_default=False),
 ]
+Language = Annotated[
+    str | None,
+    typer.Option("--language", metavar="LANGUAGE",
+                 help="The language the LLM answers in, e.g. de, es, pt-BR, Deutsch "
+                 "(offline answers stay in English).",
+                 show_default=False),
+]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 Plain = Annotated[bool, typer.Option("--plain", help="Plain text: no colour, no animation.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON, for scripts.")]
@@ -268,13 +275,14 @@ def course(lessons_dir: Path | None) -> Course:
 
 def settings(model: str | None = None, base_url: str | None = None,
              timeout: float | None = None, *, max_tokens: int | None = None,
-             context: int | None = None) -> Any:
+             context: int | None = None, language: str | None = None) -> Any:
     """Effective LLM settings from flags, environment, config file and defaults; their
     warnings (a config file holding a key that others can read) go to stderr."""
     from ..config import load_settings
 
     s = load_settings(flags={"model": model, "base_url": base_url, "timeout": timeout,
-                             "max_tokens": max_tokens, "context": context})
+                             "max_tokens": max_tokens, "context": context,
+                             "language": language})
     for warning in s.warnings:
         err_console().print(warning, markup=False, highlight=False, style="yellow",
                             soft_wrap=True)

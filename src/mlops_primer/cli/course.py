@@ -7,6 +7,7 @@ import typer
 
 from ..resources import builtin_lessons_dir
 from ._common import (
+    Language,
     LessonsDir,
     command,
     complete_lesson,
@@ -17,6 +18,7 @@ from ._common import (
     err_console,
     handled,
     out_console,
+    settings,
     write_json,
 )
 
@@ -141,15 +143,19 @@ def prompt(
             help="Suggested theme id, or "
                                                  "any world in your own words.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the messages as JSON.")] = False,
+    language: Language = None,
     lessons_dir: LessonsDir = None,
 ) -> None:
-    """Print the exact messages for a lesson, ready to paste into any chat app."""
+    """Print the exact messages for a lesson, ready to paste into any chat app.
+
+    With --language (or the `language` setting), they ask for the answer in it.
+    """
     from .. import prompts
 
     c = course(lessons_dir)
     x = c.get(lesson)
     t = x.theme(theme) if theme is not None else x.default_theme
-    messages = prompts.render(c, x, t)
+    messages = prompts.render(c, x, t, language=settings(language=language).language)
     if as_json:
         write_json([m.as_dict() for m in messages])
     else:

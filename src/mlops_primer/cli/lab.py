@@ -6,14 +6,20 @@ from typing import Annotated
 import typer
 
 from ._common import (
+    BaseUrl,
+    Language,
     LessonsDir,
+    Model,
+    Timeout,
     Yes,
+    as_run,
     command,
     confirm,
     course,
     echo,
     handled,
     out_console,
+    settings,
     write_json,
 )
 
@@ -138,17 +144,43 @@ def lab_check(lesson: LessonArg = None, folder: DirOpt = None, as_json: JsonOpt 
 @lab_app.command("hint")
 @handled
 def lab_hint(lesson: LessonArg = None, folder: DirOpt = None,
-             lessons_dir: LessonsDir = None) -> None:
+             offline: Annotated[bool, typer.Option(
+                 "--offline", help="Only the course's own hints; ask no LLM.")] = False,
+             model: Model = None, base_url: BaseUrl = None, timeout: Timeout = None,
+             language: Language = None, lessons_dir: LessonsDir = None) -> None:
     """The next hint (each one tells a little more).
+
+    After the course's hints, with an LLM configured, the coach writes one for your
+    failing check and your file; it never shows the solution.
     """
+    from rich.text import Text
+
     from ..ui.safe import clean
 
+    s = None if offline else settings(model, base_url, timeout, language=language)
     store, labs = _labs(lessons_dir)
     with store:
-        number, total, text = labs.hint(lesson, folder)
-    echo(f"Hint {number}/{total}: {clean(text)}")
-    if number == total:
-        echo("That was the last hint. After three failed checks, `lab solution` opens.")
+        hint = labs.next_hint(lesson, folder, settings=s)
+    console = out_console()
+
+    def say(text: str, style: str = "") -> None:  # wrapped at words, never mid-word
+        console.print(Text(clean(text), style=style))
+
+    if hint.note:
+        say(f"({as_run(hint.note)})", "dim")
+    if hint.origin == "coach":
+        say(f"Coach's hint for \"{hint.check}\":", "bold")
+        say(hint.text)
+        say(f"({hint.label}; it never shows the solution)", "dim")
+        return
+    say(f"Hint {hint.number}/{hint.total}: {hint.text}")
+    if hint.number == hint.total and not hint.note:
+        if hint.coach_ready:
+            say("That was the course's last hint. Still stuck after your next "
+                f"`{command('lab check')}`? `{command('lab hint')}` then asks the coach for "
+                "one written for your failing check.", "dim")
+        else:
+            say("That was the last hint. After three failed checks, `lab solution` opens.")
 
 
 @lab_app.command("solution")

@@ -9,6 +9,7 @@ from ..errors import Interrupted, LLMError, NoAnswerError
 from ._common import (
     BaseUrl,
     Context,
+    Language,
     LessonsDir,
     MaxTokens,
     Model,
@@ -50,6 +51,7 @@ def learn(
     timeout: Timeout = None,
     max_tokens: MaxTokens = None,
     context: Context = None,
+    language: Language = None,
     lessons_dir: LessonsDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="With --no-input: the answer and "
                                           "where it came from, as JSON.")] = False,
@@ -65,7 +67,8 @@ def learn(
     start = c.get(lesson) if lesson else None
     if start is not None and theme is not None:
         start.theme(theme)  # a bad theme fails now, before anything else happens
-    s = settings(model, base_url, timeout, max_tokens=max_tokens, context=context)
+    s = settings(model, base_url, timeout, max_tokens=max_tokens, context=context,
+                 language=language)
     console = out_console(plain)
     with open_store() as store:
         if store.notice:
@@ -127,9 +130,9 @@ def _one_shot(tutor, lesson, theme_text, console, *, as_json: bool = False) -> N
         from ..ui.stream import MarkdownStream as _View
         from ..ui.stream import render_markdown
     theme = lesson.theme(theme_text) if theme_text is not None else lesson.default_theme
-    notice = tutor.offline_notice()
-    if notice:
-        echo(as_run(notice), err=True)
+    for notice in (tutor.offline_notice(), tutor.language_notice()):
+        if notice:
+            echo(as_run(notice), err=True)
     view = _Collect() if as_json else _View(console)
     try:
         reply = tutor.answer(lesson, theme, view.feed)

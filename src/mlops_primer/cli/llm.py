@@ -70,7 +70,7 @@ def config_show(
 def config_set(
     key: Annotated[str, typer.Argument(
             metavar="KEY", help="model, base_url, api_key, timeout, max_retries, "
-                                "temperature, max_tokens or context.")],
+                                "temperature, max_tokens, context or language.")],
     value: Annotated[str, typer.Argument(
             metavar="VALUE", help="The value; empty ('') removes the setting.")],
 ) -> None:

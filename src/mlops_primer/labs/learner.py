@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .. import prompts
+from ..errors import LLMError
 from ..resources import builtin_lessons_dir
 from ..store import LabState, Store, now_iso
 from . import (
@@ -27,6 +29,27 @@ def default_root() -> Path:
     """Where lab folders go: ``MLOPS_PRIMER_LABS``, else ``~/mlops-primer-labs``."""
     env = os.environ.get("MLOPS_PRIMER_LABS")
     return Path(env).expanduser() if env else Path.home() / "mlops-primer-labs"
+
+
+@dataclass(frozen=True)
+class Hint:
+    """One `lab hint`: an authored hint (number of total), or the coach's.
+
+    ``origin`` is 'authored' or 'coach'; ``note`` says, in one quiet line, why an
+    authored hint stands where the coach's would (its reply gave the solution away, no
+    check has failed yet); ``label`` says who wrote the coach's hint.
+    """
+
+    number: int
+    total: int
+    text: str
+    origin: str = "authored"
+    note: str | None = None
+    label: str = ""
+    #: the failing check the coach wrote for
+    check: str = ""
+    #: an LLM is configured: after the authored hints, `lab hint` asks the coach
+    coach_ready: bool = False
 
 
 @dataclass
@@ -186,6 +209,54 @@ class Labs:
         state.hints = number
         self.store.save_lab(state)
         return number, len(hints), hints[number - 1]
+
+    def next_hint(self, lesson_id: str | None = None, folder: Path | None = None, *,
+                  settings: Any = None) -> Hint:
+        """The next hint: the course's own, in order; once they are used up and an LLM is
+        configured (``settings``), one the coach writes for the last failing check and the
+        learner's file as it is now.
+
+        Why after them, not instead: the authored hints are checked by the course's
+        authors and escalate on purpose, so a learner gets the same, trusted path first;
+        the coach is for the learner still stuck after the last of them, where repeating
+        that hint would not help. A coach's reply that holds code or is too close to the
+        solution is replaced by the last authored hint, with a note. A server error raises
+        LLMError and leaves the lab's state as it was.
+        """
+        from . import coach
+
+        lesson, path = self.find(lesson_id, folder)
+        hints = lesson.lab.hints
+        state = self.store.lab(lesson.id)
+        ready = settings is not None and settings.configured
+        if state is None or state.hints < len(hints) or not ready:
+            number, total, text = self.hint(lesson.id, folder)
+            return Hint(number, total, text, coach_ready=ready)
+        last = Hint(len(hints), len(hints), hints[-1], coach_ready=True)
+        failing = [f for f in state.findings if isinstance(f, dict) and not f.get("passed")]
+        if not failing:
+            why = ("no check has failed yet: run `mlops-primer lab check` and the coach can "
+                   "write a hint for what fails" if not state.findings else
+                   "your last check passed: there is nothing failing to coach")
+            return replace(last, note=why)
+        ctx = coach.context(lesson, self.course.folder, path, failing,
+                            language=getattr(settings, "language", None))
+        messages = prompts.render_lab_hint(self.course, ctx,
+                                           where=str(lesson.path or lesson.id))
+        try:
+            answer = coach.ask(settings, messages)
+        except LLMError as exc:
+            raise LLMError(exc.message, hint="; ".join(
+                x for x in (exc.hint, "`mlops-primer lab hint --offline` gives the course's "
+                            "own hints") if x), unreachable=exc.unreachable) from None
+        checked = coach.guard(answer.text, coach.solution_texts(self.course.folder, lesson),
+                              coach.starter_texts(self.course.folder, lesson))
+        if checked.problem is not None:
+            return replace(last, note=f"The coach's hint {checked.problem}, so here is the "
+                           "course's last hint again.")
+        return Hint(len(hints), len(hints), checked.text.strip(), origin="coach",
+                    label=f"written for your failing check by {answer.model} on {answer.host}",
+                    check=str(failing[0].get("check", "")), coach_ready=True)
 
     def solution(self, lesson_id: str | None = None, folder: Path | None = None) -> Path:
         """Write the reference solution beside the learner's files, once unlocked."""
