@@ -122,6 +122,8 @@ def test_only_the_last_lesson_says_what_is_left_then_the_whole_course(
     mark_done(home, list(course.lessons[:-1]))
     t = terminal(home, str(last.order), cwd=tmp_path)
     t.expect("Take it again")
+    assert f"Its lab is not started: python -m mlops_primer lab start {last.id}" in \
+        " ".join(" ".join(t.lines).split())
     t.send("")
     play_lesson(t, last)
     t.expect("finished the whole course")

@@ -395,6 +395,9 @@ class Walkthrough:
         score = f", quiz {views.score_text(p)}" if views.score_text(p) else ""
         world = f", world: {clean(p.theme_label)}" if p.theme_label else ""
         self.say(f"You finished lesson {lesson.order} already{score}{world}.", "bold")
+        lab = self.lab_line(lesson)
+        if lab:
+            self.say(lab, "yellow")
         try:
             raw = self.ask("Take it again? (Enter: yes · n: back to the menu)",
                            help="Enter starts the lesson again from its intro (your last "
