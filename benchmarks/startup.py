@@ -7,7 +7,7 @@ Measures the median wall time (after warm-up runs) of
 * the floor: ``python -c "import typer, rich.console"``
 * ``mlops-primer --help``
 * ``mlops-primer lessons``, for a new learner (no store yet) and for a learner with
-  progress in their store (check marks, quiz scores and reviews due to read)
+  progress in their store (check marks, quiz scores, reviews due and labs to read)
 
 with the console script of the venv, and prints each command's ratio to the floor
 (target <= 1.25x). It then reports, without timing, which heavy modules each command
@@ -70,13 +70,14 @@ def extra_imports(cmd: list[str], floor_cmd: list[str], env: dict, top: int = 6)
             + ", ".join(f"{pkg} {us / 1000:.0f} ms" for pkg, us in ranked)]
 
 
-# A learner two lessons in: one done with its quiz (a miss and its terms due for review),
-# one in progress.
+# A learner two lessons in: one done with its quiz (a miss and its terms due for review,
+# its lab started), one in progress.
 _SEED_PROGRESS = """
 from datetime import datetime, timedelta, timezone
 from mlops_primer.paths import store_file
-from mlops_primer.store import Progress, Store, now_iso
+from mlops_primer.store import LabState, Progress, Store, now_iso
 with Store(store_file()) as store:
+    store.save_lab(LabState("what-is-mlops", workspace="/nowhere/what-is-mlops", seed=1))
     store.save_progress(Progress("what-is-mlops", theme_id="cooking", step="done",
                                  quiz_score=4, quiz_total=5, completed_at=now_iso()))
     store.save_progress(Progress("lifecycle", theme_id="gardening", step="quiz"))

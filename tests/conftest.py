@@ -39,6 +39,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     h = tmp_path / "home"
     h.mkdir()
     monkeypatch.setenv("MLOPS_PRIMER_HOME", str(h))
+    # labs started by a test go inside its home (ptyplay sets HOME itself for the same end)
+    monkeypatch.setenv("MLOPS_PRIMER_LABS", str(h / "mlops-primer-labs"))
     monkeypatch.setenv("COLUMNS", "100")
     return h
 

@@ -27,8 +27,11 @@ def spawn_cli(home: Path, *args: str, extra_env: dict[str, str] | None = None,
     """`python -m mlops_primer ARGS` in a terminal (100x40 unless told), with its own
     learner home."""
     env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
-    env.update({"MLOPS_PRIMER_HOME": str(home), "TERM": "xterm-256color", "COLUMNS": str(cols),
-                "LINES": str(rows)})
+    # HOME too: a lab started in the terminal goes to its default folder, ~/mlops-primer-labs,
+    # inside the test's own folder and never into the real home or the repo
+    env.pop("MLOPS_PRIMER_LABS", None)
+    env.update({"MLOPS_PRIMER_HOME": str(home), "HOME": str(home), "TERM": "xterm-256color",
+                "COLUMNS": str(cols), "LINES": str(rows)})
     env.update(extra_env or {})
     return pexpect.spawn(sys.executable, ["-m", "mlops_primer", *args], env=env,
                          cwd=str(cwd or ROOT), encoding="utf-8", timeout=TIMEOUT,
@@ -75,6 +78,16 @@ def answer_right(child: pexpect.spawn, questions: Sequence[QuizQuestion], *,
         child.sendline(str(right_number(child, q)))
         if expect_praise:
             child.expect("Right!")
+
+
+# the lab step's prompt, after a lesson's quiz
+LAB_OFFER = "s: start the lab now · Enter: later · b: back · q: quit"
+
+
+def lab_later(child: pexpect.spawn) -> None:
+    """At the lab step after a quiz: leave the lab for later (Enter)."""
+    child.expect(LAB_OFFER)
+    child.sendline("")
 
 
 PLACE = re.compile(r"Lesson \d+/\d+\b.*· course \d+/\d+ done")

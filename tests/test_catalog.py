@@ -51,7 +51,8 @@ def cache_file(home: Path) -> Path:
 
 def expected(course: Course) -> list[dict]:
     return [{"id": x.id, "title": x.title, "order": x.order, "minutes": x.minutes,
-             "summary": x.summary, "themes": [t.id for t in x.themes]} for x in course.lessons]
+             "summary": x.summary, "themes": [t.id for t in x.themes],
+             "lab": x.lab.title if x.lab is not None else None} for x in course.lessons]
 
 
 def test_catalog_agrees_with_the_loaded_course_cold_and_warm(course: Course, home: Path) -> None:

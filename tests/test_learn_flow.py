@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run
-from ptyplay import PLACE, Terminal, finish, spawn_cli
+from ptyplay import LAB_OFFER, PLACE, Terminal, finish, spawn_cli
 
 from mlops_primer.lessons import Course, Lesson
 from mlops_primer.store import Progress, Store, now_iso
@@ -48,6 +48,8 @@ def play_lesson(t: Terminal, lesson: Lesson, *, world: str = "1") -> dict[int, d
         shown[i] = t.choices()
         t.send(str(t.number_of(q.answer)))
         t.expect("Right!")
+    t.expect(LAB_OFFER)
+    t.send("")  # later
     t.expect("Save study notes")
     t.send("")
     return shown
@@ -72,7 +74,7 @@ def test_a_whole_lesson_at_80x24_never_scrolls_unread_text_and_always_says_where
             f"{len(course.lessons)}" in place.group(0)
     steps = " ".join(screens)
     for label in ("Intro", "World", "Answer", "Explain it back", "Takeaways", "Quiz 1/",
-                  "Notes"):
+                  "Lab", "Notes"):
         assert f"· {label}" in steps
     # the intro and the answer came in more than one screen each (they are long)
     assert sum("Enter: more (" in s and "· Intro" in s for s in screens) >= 1
@@ -122,6 +124,8 @@ def test_only_the_last_lesson_says_what_is_left_then_the_whole_course(
     mark_done(home, list(course.lessons[:-1]))
     t = terminal(home, str(last.order), cwd=tmp_path)
     t.expect("Take it again")
+    assert f"Its lab is not started: python -m mlops_primer lab start {last.id}" in \
+        " ".join(" ".join(t.lines).split())
     t.send("")
     play_lesson(t, last)
     t.expect("finished the whole course")

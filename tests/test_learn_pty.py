@@ -8,7 +8,15 @@ from pathlib import Path
 import pexpect
 import pytest
 from conftest import run
-from ptyplay import answer_right, finish, page_through, right_number, skip_explain, spawn_cli
+from ptyplay import (
+    answer_right,
+    finish,
+    lab_later,
+    page_through,
+    right_number,
+    skip_explain,
+    spawn_cli,
+)
 
 from mlops_primer.lessons import Course
 
@@ -88,6 +96,8 @@ def test_whole_lesson_with_quiz_hint_back_quit_and_resume(home: Path, course: Co
     child.expect("Question 2 of")
     answer_right(child, quiz[1:])
     child.expect(rf"Quiz done: {len(quiz)} of {len(quiz)} right on the first try")
+    lab_later(child)
+    child.expect("Its lab is not started")
     child.expect("Save study notes")
     child.sendline("notes.md")
     child.expect("Notes saved")
@@ -227,6 +237,7 @@ def test_the_whole_course_offline_in_one_sitting(home: Path, course: Course,
         child.sendline("")
         answer_right(child, lesson.quiz)
         child.expect("Quiz done")
+        lab_later(child)
         child.expect("Save study notes")
         child.sendline("y")
         child.expect("Notes saved")
@@ -235,6 +246,7 @@ def test_the_whole_course_offline_in_one_sitting(home: Path, course: Course,
                                  "finished the whole course"]) == 0
             child.sendline("")
     child.expect("finished the whole course")
+    child.expect(r"Not passed yet: the labs of lessons 1 \(not started\)")  # honest
     finish(child)
     assert child.exitstatus == 0
     progress = progress_json(home)

@@ -10,7 +10,15 @@ import re
 from pathlib import Path
 
 from conftest import run
-from ptyplay import answer_right, finish, page_through, right_number, skip_explain, spawn_cli
+from ptyplay import (
+    answer_right,
+    finish,
+    lab_later,
+    page_through,
+    right_number,
+    skip_explain,
+    spawn_cli,
+)
 
 from mlops_primer.lessons import Course
 
@@ -103,6 +111,7 @@ def test_revisiting_a_done_lesson_and_quitting_keeps_its_quiz_results(
     child.expect("Your question")
     child.sendline("")
     answer_right(child, lesson.quiz, expect_praise=False)
+    lab_later(child)
     child.expect("Save study notes")
     child.sendline("")
     child.expect("Enter: lesson|finished|Lesson number")

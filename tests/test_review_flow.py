@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import invoke, run
-from ptyplay import Terminal, finish, spawn_cli
+from ptyplay import LAB_OFFER, Terminal, finish, spawn_cli
 
 from mlops_primer import review
 from mlops_primer.lessons import Course, Lesson
@@ -75,6 +75,8 @@ def play_with_misses(t: Terminal, lesson: Lesson) -> None:
         else:
             t.send(str(t.number_of(q.answer)))
             t.expect("Right!")
+    t.expect(LAB_OFFER)
+    t.send("")  # the lab later
     t.expect("Save study notes")
     t.send("notes.md")
     t.expect("Notes saved")

@@ -1,7 +1,7 @@
 """The course at a glance, and the cache that makes loading a course quick.
 
-``mlops-primer lessons`` needs only each lesson's id, title, order, minutes, summary
-and theme ids. Building the typed lesson records costs more than that, so a course
+``mlops-primer lessons`` needs only each lesson's id, title, order, minutes, summary,
+theme ids and its lab's title. Building the typed lesson records costs more than that, so a course
 that loaded cleanly is remembered as JSON in the data folder: per lesson file, its
 size and modification time, its parsed YAML (so that ``load_course`` need not import
 PyYAML) and its glance. When every lesson file is unchanged since, ``catalog`` reads
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .lessons import Lesson
 
 #: bump when the layout of the cache changes
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 #: a file changed this recently is not cached: a second change within the same tick of
 #: the file system's clock, to the same size, would leave its stamp unchanged ("racy
 #: git"). Two seconds covers the coarsest clocks (FAT).
@@ -33,21 +33,23 @@ RACY_NS = 2_000_000_000
 class Entry:
     """One lesson, as the course list shows it."""
 
-    __slots__ = ("id", "title", "order", "minutes", "summary", "themes")
+    __slots__ = ("id", "title", "order", "minutes", "summary", "themes", "lab")
 
     def __init__(self, id: str, title: str, order: int, minutes: int, summary: str,
-                 themes: list[str]) -> None:
+                 themes: list[str], lab: str | None = None) -> None:
         self.id = id
         self.title = title
         self.order = order
         self.minutes = minutes
         self.summary = summary
         self.themes = list(themes)  # theme ids, the lesson's first (default) one first
+        self.lab = lab  # the title of the lesson's hands-on lab; None when it has none
 
     @classmethod
     def of(cls, lesson: Lesson) -> Entry:
         return cls(lesson.id, lesson.title, lesson.order, lesson.minutes, lesson.summary,
-                   [t.id for t in lesson.themes])
+                   [t.id for t in lesson.themes],
+                   lesson.lab.title if lesson.lab is not None else None)
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}

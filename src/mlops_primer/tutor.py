@@ -39,7 +39,7 @@ from .pack import find_pack_answer
 from .prompts import Message
 from .store import Progress, Store, StoredAnswer
 
-STEPS = ("intro", "theme", "answer", "explain", "takeaways", "quiz", "done")
+STEPS = ("intro", "theme", "answer", "explain", "takeaways", "quiz", "lab", "done")
 CHARS_PER_TOKEN = 4  # the usual estimate for English text when the server gives no count
 MESSAGE_TOKENS = 4  # what each chat message costs beyond its text (role, separators)
 SHORTENED_NOTE = "(This earlier answer is shortened to fit the context window.)"

@@ -1,4 +1,5 @@
-"""The interactive `learn` walk-through: menu, lesson intro, world, answer, takeaways, quiz.
+"""The interactive `learn` walk-through: menu, lesson intro, world, answer, takeaways, quiz,
+lab, notes.
 
 Each lesson is a small state machine over ``tutor.STEPS``. Progress is written at every
 step, so quitting (``quit``, Ctrl-C, Ctrl-D, a crash) resumes where the learner was.
@@ -11,9 +12,11 @@ Long text (the intro, the answer, the prompt, the glossary) is shown a screen at
 from __future__ import annotations
 
 import contextlib
+import shlex
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console, RenderableType
 from rich.text import Text
@@ -23,12 +26,15 @@ from .errors import Interrupted, LLMError, NoAnswerError, PrimerError
 from .lessons import Lesson, QuizQuestion, Theme, is_custom, prose, resolve_theme
 from .notes import study_notes
 from .reviewing import Reviewer
-from .store import Progress, Timer, now_iso
+from .store import LabState, Progress, Timer, now_iso
 from .tutor import STEPS, NotAWorld, ReplayAvailable, Reply, Tutor, grade, lookup, world_problem
 from .ui import is_plain, views
 from .ui.pager import BACK_WORDS, HELP_WORDS, QUIT_WORDS, Pager, fit_width, markdown_sections
 from .ui.safe import clean
 from .ui.stream import MarkdownStream, TutorMarkdown
+
+if TYPE_CHECKING:
+    from .labs.learner import Labs
 
 GLOSSARY_WORDS = frozenset({"g", "glossary"})
 _AGAIN = object()  # choose_theme: show the world menu again
@@ -231,18 +237,39 @@ class Walkthrough:
         return [x for x in self.tutor.course.lessons
                 if x.id not in progress or not progress[x.id].done]
 
+    def labs_left(self) -> str | None:
+        """One line on the labs of finished lessons that are not passed yet, if any."""
+        progress = self.tutor.store.all_progress()
+        labs = self.tutor.store.all_labs()
+        left = [x for x in self.tutor.course.lessons
+                if x.lab is not None and x.id in progress and progress[x.id].done
+                and not (x.id in labs and labs[x.id].passed)]
+        if not left:
+            return None
+        what = ", ".join(f"{x.order} ({'started' if x.id in labs else 'not started'})"
+                         for x in left)
+        one = len(left) == 1
+        return (f"Not passed yet: the {'lab' if one else 'labs'} of "
+                f"{'lesson' if one else 'lessons'} {what}; {self.command('lab list')} "
+                f"shows {'it' if one else 'them'}.")
+
     def after_lesson(self, lesson: Lesson) -> Lesson | None:
         """Where to go after a lesson: the next unfinished one, or the menu."""
         left = self.unfinished()
         self._lesson = None
+        labs = self.labs_left()
         if not left:
             self.say("You have finished the whole course. Well done!", "bold green")
             self.console.print(views.progress_table(self.tutor.course,
                                                     self.tutor.store.all_progress()))
+            if labs:
+                self.say(labs, "yellow")
             raise Quit()
         numbers = ", ".join(str(x.order) for x in left)
         self.say(f"\nStill to do ({len(left)} of {len(self.tutor.course.lessons)} lessons): "
                  f"{'lesson' if len(left) == 1 else 'lessons'} {numbers}.", "bold")
+        if labs:
+            self.say(labs, "dim")
         later = [x for x in left if x.order > lesson.order]
         if not later:  # what is left comes before this lesson: the menu shows it
             return self.choose_lesson()
@@ -331,14 +358,22 @@ class Walkthrough:
                     # until now, for its notes
                     p.quiz_answers = {"attempt": _attempt(p) + (1 if _answered(p) else 0),
                                       **_kept(p)}
-                    p.step = "quiz" if lesson.quiz else "done"
+                    if lesson.quiz:
+                        p.step = "quiz"
+                    else:
+                        self._completed(lesson, p)
                 elif p.step == "quiz":
                     self.quiz(lesson, p)
+                    self._completed(lesson, p)
+                elif p.step == "lab":
+                    if lesson.lab is not None:
+                        self.lab_step(lesson)
                     p.step = "done"
                 elif p.step == "done":
-                    p.completed_at = now_iso()
+                    if p.completed_at is None:  # a store of an older version
+                        self._completed(lesson, p)
+                        p.step = "done"
                     self._save(p)
-                    self._reviewer().lesson_finished(lesson)  # its terms come back later
                     self.finish(lesson, p, reply)
                     return True
                 else:  # a step this version does not know (a newer one wrote it)
@@ -355,12 +390,22 @@ class Walkthrough:
                 self._save(p)  # count the time spent on this step too
                 raise
 
+    def _completed(self, lesson: Lesson, p: Progress) -> None:
+        """The quiz is done, so the lesson is: its lab (practice, with its own mark) and
+        the notes come next."""
+        p.completed_at = now_iso()
+        p.step = "lab" if lesson.lab is not None else "done"
+        self._reviewer().lesson_finished(lesson)  # its terms come back later
+
     def _retake(self, lesson: Lesson, p: Progress) -> bool:
         """A finished lesson: ask whether to take it again (True) or go to the menu."""
         self.show_place("intro")
         score = f", quiz {views.score_text(p)}" if views.score_text(p) else ""
         world = f", world: {clean(p.theme_label)}" if p.theme_label else ""
         self.say(f"You finished lesson {lesson.order} already{score}{world}.", "bold")
+        lab = self.lab_line(lesson)
+        if lab:
+            self.say(lab, "yellow")
         try:
             raw = self.ask("Take it again? (Enter: yes · n: back to the menu)",
                            help="Enter starts the lesson again from its intro (your last "
@@ -830,11 +875,158 @@ class Walkthrough:
             self._reviewed.add(once)
             self._reviewer().record_quiz(lesson, i, bool(got.get("first_try")))
 
+    # -- the lab ----------------------------------------------------------------------------
+
+    def command(self, words: str) -> str:
+        """A command line the learner can type (the CLI names it the way they ran it)."""
+        return f"mlops-primer {words}".strip()
+
+    def _labs(self) -> Labs:
+        from .labs.learner import Labs  # only once a lesson reaches its lab
+
+        return Labs(self.tutor.store, self.tutor.course)
+
+    def lab_step(self, lesson: Lesson) -> None:
+        """Offer the lesson's lab: start it now (s), or later (Enter). A lab already
+        started is shown with its state and folder, never started again. In plain mode
+        the offer is one line and the command; nothing is asked and nothing written."""
+        spec = lesson.lab
+        assert spec is not None
+        labs = self._labs()
+        state = labs.state(lesson.id)
+        path = labs.workspace_for(lesson, None)
+        there = labs.is_started(path)
+        if self.plain:
+            self.show_place("lab")
+            if state is not None and state.passed:
+                self.say(f"Lab: {clean(spec.title)}: passed.")
+            elif there and (state is not None or _holds_lab(path, lesson.id)):
+                self.say(f"Lab: {clean(spec.title)}: started, in {clean(str(path))}. Check "
+                         f"it with: {self._check_command(lesson, state, path)}")
+            elif there:
+                self.say(f"Lab: {clean(spec.title)}. Its folder {clean(str(path))} holds "
+                         "other files: start it elsewhere with "
+                         f"{self.command(f'lab start {lesson.id} --dir DIR')}")
+            else:
+                self.say(f"Lab: {clean(spec.title)} (about {spec.minutes} min, plain "
+                         f"Python). Start it with: {self.command('lab start ' + lesson.id)}")
+            return
+        if there or (state is not None and state.passed):
+            self._lab_where(lesson, state, path, there)
+            return
+        if state is not None:  # started once, but its folder is gone
+            lead: RenderableType | None = Text(
+                f"Your lab folder {clean(str(path))} is gone; s makes it again.", style="yellow")
+        else:
+            lead = None
+        help_text = ("s writes the lab's folder now and shows how to go on; Enter leaves it "
+                     "for later (the lesson goes on to its notes); b goes back.")
+        while True:
+            word = self.page([views.lab_offer(lesson)], step="lab", lead=lead,
+                             last="s: start the lab now · Enter: later",
+                             keys=frozenset({"s", "start"}), help=help_text)
+            word = word.lower()
+            if word in ("s", "start"):
+                if self._start_lab(lesson, labs):
+                    return
+                continue
+            if word in ("", "skip", "l", "later", "n", "next"):
+                return  # the notes' screen says how to start it
+            self.say("Type s to start the lab now, or press Enter to leave it for later.",
+                     "yellow")
+
+    def _start_lab(self, lesson: Lesson, labs: Labs) -> bool:
+        """Write the lab's folder and show what to do next; False when it was not."""
+        if labs.third_party:
+            self.say(f"This course ({clean(str(self.tutor.course.folder))}) is not the one "
+                     "that ships with mlops-primer: its lab's starter files are Python code "
+                     "that you will run.", "yellow")
+            raw = self.ask("Write them into your lab folder? [y/N]",
+                           help="y writes the lab's files; Enter or n does not.")
+            if raw.lower() not in ("y", "yes"):
+                self.say("Nothing written.", "dim")
+                return False
+        try:
+            path = labs.start(lesson.id)
+        except PrimerError as exc:
+            self.say(clean(exc.one_line()), "red")
+            self.ask("Enter: back to the lab")
+            return False
+        spec = lesson.lab
+        assert spec is not None
+        self.show_place("lab")
+        self.say("Lab started. Your lab folder:", "bold green")
+        self.say(f"  {clean(str(path))}")
+        self.say("")
+        self.console.print(views.steps([
+            ("1.", "Open that folder in your editor and read TASK.md; your code goes in "
+                   f"{', '.join(spec.files)}."),
+            ("2.", f"When you think it works, check it: "
+                   f"{self.command('lab check ' + lesson.id)}"),
+            ("", f"Stuck? A hint at a time: {self.command('lab hint ' + lesson.id)}"),
+        ]))
+        self.say("")
+        self.say("The lab is started, not done: it is passed when `lab check` says so.",
+                 "dim")
+        self.ask("Enter: the lesson's notes",
+                 help="Enter goes on to the notes; your lab folder stays as it is.")
+        return True
+
+    def _lab_where(self, lesson: Lesson, state: LabState | None, path: Path,
+                   there: bool) -> None:
+        """A lab already started (or passed): where it is and how to go on."""
+        spec = lesson.lab
+        assert spec is not None
+        self.show_place("lab")
+        self.say(f"Hands-on lab: {clean(spec.title)}", "bold")
+        if state is None and not _holds_lab(path, lesson.id):
+            self.say(f"Its folder would be {clean(str(path))}, and that already holds other "
+                     "files, so nothing was written. Start the lab in a folder of its own: "
+                     f"{self.command(f'lab start {lesson.id} --dir DIR')}", "yellow")
+        elif state is not None and state.passed:
+            self.say("You passed this lab already. ✓", "green")
+            if there:
+                self.say(f"Its folder: {clean(str(path))}")
+        else:
+            self.say(f"You started this lab already: it is in {clean(str(path))} "
+                     "(started, not passed yet). Nothing there was changed.")
+            self.say("")
+            self.console.print(views.steps([
+                ("", f"Check it: {self._check_command(lesson, state, path)}"),
+                ("", f"Stuck? {self.command('lab hint ' + lesson.id)}"),
+            ]))
+        self.ask("Enter: the lesson's notes",
+                 help="Enter goes on to the notes; your lab folder stays as it is.")
+
+    def _check_command(self, lesson: Lesson, state: LabState | None, path: Path) -> str:
+        """`lab check LESSON`, or with --dir when the store does not know the folder."""
+        if state is not None:
+            return self.command("lab check " + lesson.id)
+        return self.command(f"lab check --dir {shlex.quote(clean(str(path)))}")
+
+    def lab_line(self, lesson: Lesson) -> str | None:
+        """One line on the lesson's lab when it is not passed yet, else None."""
+        if lesson.lab is None:
+            return None
+        labs = self._labs()
+        state = labs.state(lesson.id)
+        if state is not None and state.passed:
+            return None
+        path = labs.workspace_for(lesson, None)
+        if state is not None or _holds_lab(path, lesson.id):
+            return (f"Its lab is started, not passed yet: "
+                    f"{self._check_command(lesson, state, path)}")
+        start = f"lab start {lesson.id}" + (" --dir DIR" if labs.is_started(path) else "")
+        return f"Its lab is not started: {self.command(start)}"
+
     # -- notes -----------------------------------------------------------------------------
 
     def finish(self, lesson: Lesson, p: Progress, reply: Reply | None) -> None:
         self.show_place("done")
         self.say(f"Lesson {lesson.order} complete: {clean(lesson.title)}.", "bold green")
+        lab = self.lab_line(lesson)
+        if lab:
+            self.say(lab, "yellow")
         try:
             default = f"mlops-primer-notes-{lesson.id}.md"
             raw = self.ask(f"Save study notes as Markdown? Type y for {default}, or a file "
@@ -893,6 +1085,16 @@ def _not_a_world(raw: str, problem: NotAWorld, lesson: Lesson) -> str:
                 "your own in a few words (? for help).")
     return (f"“{shown}” does not look like a world: type a number from 1 to {n}, or your own "
             "world in a few words, like: a bakery.")
+
+
+def _holds_lab(path: Path, lesson_id: str) -> bool:
+    """True when ``path`` is a lab folder of ``lesson_id`` (its marker says so)."""
+    from .labs import LabError, Workspace
+
+    try:
+        return Workspace.read(path).lesson_id == lesson_id
+    except LabError:
+        return False
 
 
 def _attempt(p: Progress) -> int:

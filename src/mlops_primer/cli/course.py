@@ -38,20 +38,30 @@ def lessons(
     from ..catalog import catalog
 
     entries = catalog(course_folder(lessons_dir))
-    progress, due = learner_glance([e.id for e in entries])
+    progress, due, labs = learner_glance([e.id for e in entries], labs=True)
     if as_json:
         write_json([
             {
                 **entry.as_dict(),
                 "done": bool(progress.get(entry.id) and progress[entry.id].done),
                 "quiz_score": progress[entry.id].quiz_score if entry.id in progress else None,
+                "lab": None if entry.lab is None else {
+                    "title": entry.lab, "state": lab_state(labs.get(entry.id))},
             }
             for entry in entries
         ])
         return
     from ..ui.course_list import course_list
 
-    out_console().print(course_list(entries, progress, prog=command(), reviews_due=due))
+    out_console().print(course_list(entries, progress, prog=command(), reviews_due=due,
+                                    labs=labs))
+
+
+def lab_state(state) -> str:  # noqa: ANN001 - a store.LabState, or None
+    """A lab's state as `lab list --json` and `progress --json` say it."""
+    if state is None:
+        return "not_started"
+    return "passed" if state.passed else "started"
 
 
 def _progress_or_empty() -> dict:
@@ -59,15 +69,17 @@ def _progress_or_empty() -> dict:
     return learner_glance(None, reviews=False)[0]
 
 
-def learner_glance(lesson_ids: list[str] | None, *, reviews: bool = True) -> tuple[dict, int]:
-    """Progress for the check marks and how many reviews are due (of these lessons), read
-    in one read-only look: a store that does not exist is not created."""
+def learner_glance(lesson_ids: list[str] | None, *, reviews: bool = True,
+                   labs: bool = False) -> tuple[dict, int, dict]:
+    """Progress for the check marks, how many reviews are due (of these lessons) and, with
+    ``labs``, the labs started (by lesson id), read in one read-only look: a store that
+    does not exist is not created."""
     from ..errors import StoreError
     from ..paths import store_file
 
     path = store_file()
     if not path.exists():  # no learning yet: sqlite3 and the store need not be imported
-        return {}, 0
+        return {}, 0, {}
     from ..store import Store, StoreRefused
 
     try:
@@ -79,13 +91,13 @@ def learner_glance(lesson_ids: list[str] | None, *, reviews: bool = True) -> tup
                     due = store.count_due(_review_clock(), lesson_ids)
                 except StoreError:
                     due = 0  # no review table yet: `learn` will migrate the store
-            return progress, due
+            return progress, due, store.all_labs() if labs else {}
     except StoreRefused as exc:  # newer, or not a database: say why there are no marks
         err_console().print(f"warning: {exc.one_line()}; progress is not shown", markup=False,
                             highlight=False, style="yellow", soft_wrap=True)
-        return {}, 0
+        return {}, 0, {}
     except StoreError:
-        return {}, 0  # older than this version: `learn` will migrate it
+        return {}, 0, {}  # older than this version: `learn` will migrate it
 
 
 def _review_clock() -> str:

@@ -56,7 +56,8 @@ def learn(
     as_json: Annotated[bool, typer.Option("--json", help="With --no-input: the answer and "
                                           "where it came from, as JSON.")] = False,
 ) -> None:
-    """Take the course: menu, lesson, world, answer, explain it back, takeaways, quiz, notes."""
+    """Take the course: menu, lesson, world, answer, explain it back, takeaways, quiz, lab,
+    notes."""
     from ..store import open_store
     from ..tutor import Tutor
 
@@ -101,6 +102,9 @@ def _walkthrough():  # noqa: ANN202 - the class, imported only for the interacti
     class NamedWalkthrough(Walkthrough):
         def say(self, text: str, style: str | None = None) -> None:
             super().say(as_run(text), style)
+
+        def command(self, words: str) -> str:
+            return command(words)
 
     return NamedWalkthrough
 
@@ -153,10 +157,13 @@ def _one_shot(tutor, lesson, theme_text, console, *, as_json: bool = False) -> N
     except (NoAnswerError, LLMError):
         view.abort()
         raise
+    lab = None if lesson.lab is None else {
+        "title": lesson.lab.title, "minutes": lesson.lab.minutes,
+        "start": command(f"lab start {lesson.id}")}  # named only: --no-input starts nothing
     if as_json:
         write_json({"lesson": lesson.id, "theme": theme.label, "theme_id": theme.id,
                     "origin": reply.origin, "label": reply.label, "model": reply.model,
-                    "answer_id": reply.answer_id, "answer": reply.text})
+                    "answer_id": reply.answer_id, "answer": reply.text, "lab": lab})
         return
     if reply.origin == "llm":
         view.close()
@@ -169,6 +176,9 @@ def _one_shot(tutor, lesson, theme_text, console, *, as_json: bool = False) -> N
         limit = f" of {tutor.settings.max_tokens} tokens" if reply.origin == "llm" else ""
         echo(f"note: the answer reached the length limit{limit} and stops there - ask "
                    "again with --no-cache, or raise the limit with --max-tokens 3000", err=True)
+    if lab is not None:
+        echo(f"Lab: {lesson.lab.title} (about {lesson.lab.minutes} min, plain Python). "
+             f"Start it with: {lab['start']}", err=True)
     sys.stdout.flush()
 
 

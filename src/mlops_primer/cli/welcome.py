@@ -29,7 +29,7 @@ def welcome() -> None:
         minutes = sum(e.minutes for e in entries)
         lines.append(Text(f"{len(entries)} lessons, about {minutes} minutes in all; no "
                           "account or LLM needed."))
-        progress, due = learner_glance([e.id for e in entries])
+        progress, due, _ = learner_glance([e.id for e in entries])
         done = sum(1 for e in entries if e.id in progress and progress[e.id].done)
         nxt = resume_id([e.id for e in entries], progress)
         entry = next((e for e in entries if e.id == nxt), None)

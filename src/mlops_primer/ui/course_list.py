@@ -7,7 +7,7 @@ with ``Text`` keeps rich.table and its imports off the command's start-up path
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType
@@ -16,7 +16,7 @@ from rich.text import Text
 
 if TYPE_CHECKING:
     from ..catalog import Entry
-    from ..store import Progress
+    from ..store import LabState, Progress
 
 INDENT = 7  # where a lesson's text starts, after "  1. ✓ "
 
@@ -47,11 +47,14 @@ class Hanging:
 
 
 def course_list(entries: Sequence[Entry], progress: dict[str, Progress], *,
-                prog: str = "mlops-primer", reviews_due: int = 0) -> RenderableType:
+                prog: str = "mlops-primer", reviews_due: int = 0,
+                labs: Mapping[str, LabState] | None = None) -> RenderableType:
     """Each lesson: its number, a mark once done, title, minutes and quiz score; what it
-    covers; the id to type and the themes it suggests. Then how to start, with ``prog``
-    the words that start this program (``uv run mlops-primer`` under uv), and how many
-    reviews are due when any are."""
+    covers; its lab and the lab's state (from ``labs``, the store's started labs); the id
+    to type and the themes it suggests. Then how to start, with ``prog`` the words that
+    start this program (``uv run mlops-primer`` under uv), and how many reviews are due
+    when any are."""
+    labs = labs or {}
     done = sum(1 for e in entries if e.id in progress and progress[e.id].done)
     parts: list[RenderableType] = [
         Hanging("", Text.assemble(("mlops-primer: the course", "bold"),
@@ -70,6 +73,13 @@ def course_list(entries: Sequence[Entry], progress: dict[str, Progress], *,
         parts.append(Hanging(head, Text.assemble((entry.title, "bold"),
                                                  (f"  ({', '.join(details)})", "dim"))))
         parts.append(Hanging("", Text(entry.summary)))
+        if entry.lab is not None:
+            state = labs.get(entry.id)
+            word, style = (("not started", "dim") if state is None else
+                           ("passed ✓", "green") if state.passed else ("started", "yellow"))
+            parts.append(Hanging("", Text.assemble(("lab: ", "dim"), entry.lab,
+                                                   ("  (", "dim"), (word, style),
+                                                   (")", "dim"))))
         parts.append(Hanging("", Text.assemble(("id: ", "dim"), (entry.id, "cyan"),
                                                ("  themes: " + ", ".join(entry.themes),
                                                 "dim"))))

@@ -31,6 +31,7 @@ STEP_LABELS = {
     "explain": "Explain it back",
     "takeaways": "Takeaways",
     "quiz": "Quiz",
+    "lab": "Lab",
     "done": "Notes",
 }
 
@@ -241,6 +242,34 @@ def quiz_question(q: QuizQuestion, order: Sequence[int], number: int,
     for n, i in enumerate(order, start=1):
         choices.add_row(Text(f"{n}.", style="bold"), Text(clean(q.choices[i])))
     return Group(head, choices)
+
+
+def lab_offer(lesson: Lesson) -> RenderableType:
+    """What the lesson's lab is, how long it takes, and what starting it makes."""
+    spec = lesson.lab
+    assert spec is not None
+    head = Text("Hands-on lab: ", style="bold")
+    head.append(clean(spec.title), style="bold")
+    files = ", ".join(clean(f) for f in spec.files)
+    which = "the file" if len(spec.files) == 1 else "the files"
+    return Group(
+        head, Text(""),
+        Text(f"About {spec.minutes} minutes, with plain Python (only its standard library): "
+             "you write a small piece of real MLOps, and the tool checks it by running it."),
+        Text(""),
+        Text(f"Starting it makes a folder with the task (TASK.md), {which} to edit ({files}) "
+             "with TODOs, and data made for you.", style="dim"),
+    )
+
+
+def steps(rows: Sequence[tuple[str, str]]) -> Table:
+    """Numbered or labelled steps, each wrapping under its own text (a hanging indent)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, justify="right")
+    grid.add_column(ratio=1)
+    for mark, text in rows:
+        grid.add_row(Text(f"  {mark}", style="bold"), Text(clean(text)))
+    return grid
 
 
 def progress_table(course: Course, progress: dict[str, Progress]) -> Table:
