@@ -22,8 +22,7 @@ PROG = "python -m mlops_primer"  # how the tests start the program: commands are
 def to_the_lab(home: Path, lesson: Lesson, *, rows: int = 24, cols: int = 80,
                until: str = LAB_OFFER) -> Terminal:
     """`learn LESSON` in its first world, through the answer (explain it back skipped),
-    takeaways and quiz (all
-    right the first time), to the lab step."""
+    takeaways and quiz (all right the first time), to the lab step."""
     t = Terminal(spawn_cli(home, "learn", lesson.id, "--theme", lesson.themes[0].id,
                            rows=rows, cols=cols, cwd=home), rows=rows, cols=cols)
     t.page_through("Enter: explain it back")
