@@ -164,7 +164,8 @@ def test_a_lab_already_started_is_shown_with_its_state_and_never_written_over(
 def test_plain_mode_names_the_lab_and_its_command_and_starts_nothing(
         home: Path, course: Course) -> None:
     lesson = course.get("drift")
-    answers = ["", ""] + ["skip"] * len(lesson.quiz) + ["", "q"]
+    # the answer, explain it back (skipped) and the takeaways, then the quiz skipped
+    answers = ["", "", ""] + ["skip"] * len(lesson.quiz) + ["", "q"]
     r = run("learn", lesson.id, "--theme", "sailing", "--plain",
             input="\n".join(answers) + "\n")
     assert r.returncode == 0, r.stderr
