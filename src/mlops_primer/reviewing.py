@@ -112,22 +112,12 @@ def blank_term(definition: str, names: Sequence[str]) -> str:
 
 def idea_present(text: str, keywords: Sequence[Sequence[str]]) -> bool:
     """True when ``text`` has a word from every group of an explain-back idea's
-    keywords (a keyword is a stem: 'version' matches 'versioning'; one with spaces is a
-    phrase)."""
-    low = " " + " ".join(re.findall(r"[\w'’-]+", text.lower())) + " "
-    tokens = low.split()
-    for group in keywords:
-        found = False
-        for word in group:
-            w = " ".join(str(word).lower().split())
-            if not w:
-                continue
-            found = f" {w}" in low if " " in w else any(t.startswith(w) for t in tokens)
-            if found:
-                break
-        if not found:
-            return False
-    return bool(keywords)
+    keywords, matched exactly as the explain-back grader matches them (so a review card
+    and the lesson never disagree about the same words)."""
+    from .grading import has_keywords
+
+    groups = tuple(tuple(str(w) for w in group) for group in keywords)
+    return bool(groups) and has_keywords(text, groups)
 
 
 def _idea(lesson: Lesson, idea_id: str) -> object | None:
