@@ -427,3 +427,20 @@ def test_a_group_named_alone_shows_its_help(cli) -> None:
     result = invoke(cli, "cache")
     assert "Commands:" in result.output and "  list " in result.output
     assert "error:" not in result.output
+
+
+def test_the_programs_help_built_shallow_lists_what_the_whole_tree_lists() -> None:
+    """`--help` registers command groups without their commands (faster): it must read
+    exactly as the help of the whole tree, group lines included."""
+    from typer.testing import CliRunner
+
+    from mlops_primer.cli import make_app
+
+    runner = CliRunner()
+    env = {"COLUMNS": "80"}
+    whole = runner.invoke(make_app(), ["--help"], prog_name="mlops-primer", env=env)
+    shallow = runner.invoke(make_app(shallow=True), ["--help"], prog_name="mlops-primer",
+                            env=env)
+    assert whole.exit_code == shallow.exit_code == 0
+    assert "Hands-on labs" in whole.output and "Look after the stored answers" in whole.output
+    assert shallow.output == whole.output
