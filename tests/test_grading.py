@@ -415,3 +415,232 @@ def test_a_broken_grading_template_is_a_validate_problem_and_grading_goes_offlin
     grade = grading.grade_llm(Never(), mine, lesson, str(EXAMPLES["deployment"]["good"]))
     assert grade.source == "offline" and grade.complete
     assert grade.note and "grading prompt failed" in grade.note
+
+
+# -- beginner phrasings: the offline grader as a learner meets it ------------------------
+
+# (lesson, a learner's explanation in everyday words, the ideas it must be credited with,
+# the misconceptions it must flag). ALL means every idea of the lesson; a misconception
+# case leaves the ideas aside (None) and checks only what is flagged. Each kind is here:
+# good answers in plain words, partial ones, common mistakes, a learner stating the
+# course's correction (which must not be flagged as the mistake), off-topic and wrong.
+ALL = ("*",)
+BEGINNER_PHRASINGS = [
+    # what-is-mlops
+    ("what-is-mlops", "MLOps is how you take a model out of the notebook and keep it running "
+     "for real users. Unlike a normal app, a model can go bad when the data changes even if "
+     "nobody touched the code, so you have to check the data and the model too. It needs "
+     "data scientists, engineers and ops people working together.", ALL, ()),
+    ("what-is-mlops", "It's about shipping machine learning models and looking after them "
+     "afterwards. How the model behaves depends on the data it learned from as much as on "
+     "the code. Different people like data scientists and ML engineers need to pass work "
+     "between them smoothly.", ALL, ()),
+    ("what-is-mlops", "MLOps is putting machine learning models into production and keeping "
+     "them working.", ("production",), ()),
+    ("what-is-mlops", "It's the practices that help data scientists and engineers work "
+     "together on ML projects.", ("blend",), ()),
+    ("what-is-mlops", "It's basically DevOps but for models.", None, ("just-devops",)),
+    ("what-is-mlops", "MLOps means when the model gets worse you just retrain it on new data "
+     "and that fixes it.", None, ("retrain-first",)),
+    ("what-is-mlops", "The Sculley paper proved that only a tiny percent of an ML system is "
+     "the model code.", None, ("sculley-measured",)),
+    ("what-is-mlops", "It is like DevOps plus data engineering, because models depend on "
+     "data.", ("blend",), ()),
+    ("what-is-mlops", "When a live model gets worse you shouldn't retrain it right away; "
+     "check the data first.", (), ()),
+    ("what-is-mlops", "Sculley et al. argue that the model code is only a small part of an "
+     "ML system.", (), ()),
+    ("what-is-mlops", "MLOps is a programming language for writing neural networks faster.",
+     (), ()),
+    # lifecycle
+    ("lifecycle", "First you figure out the problem and gather and clean the data, then you "
+     "train the model, test it and deploy it. After that you monitor it, and when things "
+     "drift you retrain, so it goes round and round. Tools like Airflow automate the steps "
+     "as a pipeline.", ALL, ()),
+    ("lifecycle", "You get data, prepare it, train and evaluate a model, and put it into "
+     "production. It's a cycle because watching the live model tells you when to go back "
+     "and retrain it with new data. Automating the steps makes it repeatable.", ALL, ()),
+    ("lifecycle", "You collect the data, train a model on it and then deploy it to "
+     "production.", ("stages",), ()),
+    ("lifecycle", "You collect data, train the model and deploy it, then you monitor it and "
+     "start over when it drifts.", ("stages", "loop"), ()),
+    ("lifecycle", "You train the model and deploy it and then you're done.", None,
+     ("ends-at-deployment",)),
+    ("lifecycle", "Data comes first, then training, and deployment is the final step.", None,
+     ("ends-at-deployment",)),
+    ("lifecycle", "When monitoring raises a drift alert you retrain the model immediately.",
+     None, ("retrain-on-alert",)),
+    ("lifecycle", "Finally you deploy the model, but the work is not over: you monitor it "
+     "and retrain, so it is a loop.", ("loop",), ()),
+    ("lifecycle", "The complete lifecycle goes from data to training to deployment and "
+     "monitoring, and then back again.", ("stages", "loop"), ()),
+    ("lifecycle", "A drift alert shouldn't make you retrain straight away; you look at what "
+     "broke first.", (), ()),
+    ("lifecycle", "The lifecycle is how long a model lasts before it expires, usually about "
+     "a year.", (), ()),
+    # versioning
+    ("versioning", "You keep track of which code, which data and which settings made each "
+     "model, plus the random seed. Tools like DVC and MLflow record this so you can compare "
+     "runs and go back when a new model is worse. Even then you only get close to the same "
+     "numbers on other hardware, not exactly.", ALL, ()),
+    ("versioning", "To rebuild a model you need the git commit, the dataset version, the "
+     "hyperparameters, the library versions and the seed. Logging every experiment lets you "
+     "compare them and roll back. Results can still differ slightly on a different machine "
+     "or GPU.", ALL, ()),
+    ("versioning", "You need to save the code, the data and the parameters used to train "
+     "the model.", ("five-ingredients",), ()),
+    ("versioning", "MLflow logs every run so you can compare experiments and see which one "
+     "was best.", ("why-track",), ()),
+    ("versioning", "If you save the code and the data you will always get exactly the same "
+     "model on any computer.", None, ("identical-anywhere",)),
+    ("versioning", "Just put your datasets in git so they are versioned.", None,
+     ("data-in-git",)),
+    ("versioning", "Versioning the code in git is enough to reproduce a model.", None,
+     ("code-is-enough",)),
+    ("versioning", "Versioning means you can get the same result again, and find out which "
+     "data a model was trained on.", (), ()),
+    ("versioning", "Keep the code in git and store the data somewhere else, with its hash "
+     "written down.", (), ()),
+    ("versioning", "Even with everything recorded you won't always get identical numbers on "
+     "another machine.", ("tolerance",), ()),
+    ("versioning", "Versioning means giving each model a nice name like v2 so marketing can "
+     "sell it.", (), ()),
+    # deployment
+    ("deployment", "Deploying means putting the model somewhere the app can ask it for "
+     "predictions. Batch means it predicts lots of rows at once, like every night, and saves "
+     "them. Real-time means it answers each request straight away through an API.", ALL, ()),
+    ("deployment", "You make the trained model available to users or other programs. In "
+     "batch you run it on a big pile of data on a schedule and store the results; online, "
+     "every request gets an answer in milliseconds.", ALL, ()),
+    ("deployment", "Deployment is getting the model into production so it can make "
+     "predictions on real data. Batch scoring does many records in one go and keeps the "
+     "results for later, while real-time inference answers instantly while the user waits.",
+     ALL, ()),
+    ("deployment", "Deploying a model means putting it into production so other software "
+     "can get predictions.", ("serve",), ()),
+    ("deployment", "Batch is when you score everything once a day, and real time is when "
+     "each request gets an instant answer.", ("batch", "real-time"), ()),
+    ("deployment", "Docker makes the model run the same everywhere, so it never breaks.",
+     None, ("container-identical",)),
+    ("deployment", "Real-time inference is always better than batch because it's faster.",
+     None, ("real-time-always-better",)),
+    ("deployment", "I would use TorchServe to serve a PyTorch model because it is the "
+     "standard tool.", None, ("torchserve",)),
+    ("deployment", "A container ships the same code and libraries everywhere, though CPU "
+     "architecture still matters.", (), ()),
+    ("deployment", "I wouldn't use TorchServe because it's been archived; FastAPI or BentoML "
+     "are better.", (), ()),
+    ("deployment", "Real-time isn't always better than batch; for a nightly report batch is "
+     "cheaper.", ("batch",), ()),
+    ("deployment", "Batch inference is when you train the model in batches.", (), ()),
+    # drift
+    ("drift", "Drift is when the world changes after the model is trained, so its "
+     "predictions slowly get worse. Nothing crashes, so you only notice if you monitor it. "
+     "It can be data drift or concept drift, and when an alert fires you check the data and "
+     "the pipeline before retraining.", ALL, ()),
+    ("drift", "Over time the data coming in stops looking like what the model learned from, "
+     "or the right answer for the same input changes. The model doesn't throw an error, it "
+     "just quietly gets worse, so you need to watch it. If you get an alert, first "
+     "investigate whether it's real or a bug in the pipeline.", ALL, ()),
+    ("drift", "Drift is when the data the model sees changes over time. Since nothing "
+     "crashes, you need monitoring to notice it.", ("world-changes", "silent"), ()),
+    ("drift", "Drift is when user behaviour changes and the model's predictions get worse.",
+     ("world-changes",), ()),
+    ("drift", "Drift is just when the model's accuracy goes down.", None, ("accuracy-only",)),
+    ("drift", "Whenever drift shows up you retrain the model straight away.", None,
+     ("retrain-reflex",)),
+    ("drift", "Drift only happens when the input data looks different from the training "
+     "data.", None, ("inputs-only",)),
+    ("drift", "Drift is when the data changes so the model's accuracy drops over time, and "
+     "monitoring catches it.", ("world-changes",), ()),
+    ("drift", "Don't retrain right away when an alert fires; first look at the data and the "
+     "pipeline.", ("investigate",), ()),
+    ("drift", "Drift isn't only about the inputs; in concept drift the inputs look the same "
+     "but the right answer changes.", ("world-changes", "kinds"), ()),
+    ("drift", "Drift is when the server runs out of memory and the model crashes.", (), ()),
+    # testing
+    ("testing", "You test the code, the data and the model itself, for example checking the "
+     "data has no missing values and the model still gives the same answer when you change "
+     "a name. CI runs the tests on every change, CD ships it to staging and then production, "
+     "and CT retrains the model and only promotes it if it beats the current one.", ALL, ()),
+    ("testing", "In ML you need unit tests for the code, checks on the data like its schema, "
+     "and behaviour tests for the model. CI is continuous integration that runs checks on "
+     "every pull request, CD is continuous delivery to production, and CT is continuous "
+     "training, which retrains and validates the new model before it goes live.", ALL, ()),
+    ("testing", "You test the code, the data and the model, and CI runs those tests on "
+     "every change.", ("three-kinds",), ()),
+    ("testing", "CI runs the tests every time someone pushes a change, and CD deploys it to "
+     "production.", ("ci-cd",), ()),
+    ("testing", "Testing ML is the same as testing normal software, you also check "
+     "accuracy.", None, ("code-only",)),
+    ("testing", "Just check the accuracy is high enough and ship it.", None,
+     ("one-score-enough",)),
+    ("testing", "CT means the model is retrained automatically every time a drift alert "
+     "comes in.", None, ("drift-retrain",)),
+    ("testing", "Testing ML is different from normal software, because you also test the "
+     "data and the model.", (), ()),
+    ("testing", "Unlike ordinary software, you test more than the code.", (), ()),
+    ("testing", "A single accuracy number is not enough, because it can hide slices that "
+     "got worse.", (), ()),
+    ("testing", "Testing means letting real users try the model and asking them if they "
+     "like it.", (), ()),
+    # llmops
+    ("llmops", "With an LLM app you have to version the prompt along with the model, "
+     "because changing the prompt changes the answers. The same question can get a "
+     "different answer each time, so you test with a set of example questions and score "
+     "the answers instead of checking for an exact match. You also have to watch for prompt "
+     "injection and keep the token costs down.", ALL, ()),
+    ("llmops", "The prompt is part of the product, so you track its versions like code. "
+     "Because the output varies, you evaluate it on a golden set before shipping a change. "
+     "And there are new risks and costs: guardrails against leaking data, and paying per "
+     "token.", ALL, ()),
+    ("llmops", "You have to keep versions of your prompts, because a small change to the "
+     "prompt can change every answer.", ("versioned-parts",), ()),
+    ("llmops", "LLM apps need guardrails against prompt injection, and they cost money per "
+     "token.", ("guard-cost",), ()),
+    ("llmops", "If you set the temperature to 0 the model always gives the same answer, so "
+     "it's deterministic.", None, ("temperature-zero",)),
+    ("llmops", "You write tests that check the model gives exactly the same answer as "
+     "expected.", None, ("exact-match",)),
+    ("llmops", "An LLM judge can replace human reviewers because it is objective.", None,
+     ("judge-unbiased",)),
+    ("llmops", "The same input can give a different answer, so you can't test it with exact "
+     "matches; you score it on a golden set.", ("eval-scores",), ()),
+    ("llmops", "Instead of checking for an exact answer, you check that the required facts "
+     "are in it.", (), ()),
+    ("llmops", "An LLM judge helps but it has biases, like preferring longer answers, so "
+     "people review a sample.", (), ()),
+    ("llmops", "LLMOps is the same as classic MLOps except the model is bigger, so you need "
+     "a bigger server.", (), ()),
+]
+
+
+@pytest.mark.parametrize(("lesson_id", "text", "credits", "flags"), BEGINNER_PHRASINGS,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(BEGINNER_PHRASINGS)])
+def test_beginner_phrasings_grade_fairly(course: Course, lesson_id: str, text: str,
+                                         credits: tuple[str, ...] | None,
+                                         flags: tuple[str, ...]) -> None:
+    explain = course.get(lesson_id).explain
+    assert explain is not None
+    ideas = tuple(i.id for i in explain.ideas)
+    known = {m.id for m in explain.misconceptions}
+    assert set(credits or ()) - {"*"} <= set(ideas) and set(flags) <= known  # no typos
+    grade = grading.grade_offline(explain, text)
+    assert grade.misconceptions == flags, f"{lesson_id}: flagged {grade.misconceptions}"
+    if credits is None:  # a mistake: whatever else it says, it is not a full explanation
+        assert not grade.complete
+    elif credits == ALL:
+        assert grade.complete, f"{lesson_id}: missed {grade.missing}"
+    else:
+        assert grade.credited == credits, f"{lesson_id}: credited {grade.credited}"
+
+
+def test_every_lesson_has_each_kind_of_beginner_phrasing() -> None:
+    for lesson_id in EXAMPLES:
+        mine = [c for c in BEGINNER_PHRASINGS if c[0] == lesson_id]
+        good = [c for c in mine if c[2] == ALL]
+        partial = [c for c in mine if c[2] not in (None, ALL) and c[2] and not c[3]]
+        wrong = [c for c in mine if c[3]]
+        nothing = [c for c in mine if c[2] == () and not c[3]]
+        assert len(good) >= 2 and len(partial) >= 2 and len(wrong) >= 2, lesson_id
+        assert nothing, f"{lesson_id}: no correction, off-topic or wrong text gets nothing"
