@@ -12,7 +12,6 @@ session's counts are the schedule's, not the session's.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -206,40 +205,3 @@ def test_review_due_fits_80_columns_and_a_session_counts_the_whole_schedule(
     said = " ".join(" ".join(t.all_lines()).split())
     # the one answered has moved on (right: box 2; wrong: back tomorrow): all else is due
     assert f"Your 1 answer is saved; {due - 1} still due." in said, said
-
-
-def test_a_question_skipped_then_answered_after_back_is_not_right_first_time(
-        home: Path, course: Course, tmp_path: Path) -> None:
-    lesson = course.get("drift")
-    t = terminal(home, "learn", lesson.id, cwd=tmp_path)
-    t.page_through("Enter: choose a world")
-    t.send("")
-    t.expect(r"World \(1-")
-    t.send("1")
-    t.page_through("Enter: explain it back")
-    t.send("")
-    t.skip_explain()
-    t.expect("Your question")
-    t.send("")
-    t.expect(r"Your answer \(1-\d")
-    t.send("skip")  # the answer is shown
-    t.expect("Skipped. The answer")
-    t.expect(r"Question 2 of")
-    t.expect(r"Your answer \(1-\d")
-    t.send("back")
-    t.expect(r"Question 1 of")
-    t.expect(r"Your answer \(1-\d")
-    for n, q in enumerate(lesson.quiz):
-        if n:
-            t.expect(r"Your answer \(1-\d")
-        t.send(str(t.number_of(q.answer)))
-        t.expect("Right!")
-    total = len(lesson.quiz)
-    t.expect(r"Quiz done: (\d+) of (\d+) right on the first try")
-    assert t.child.match.groups() == (str(total - 1), str(total))
-    t.expect("s: start the lab now")
-    t.send("q")
-    finish(t.child)
-    p = json.loads(run("progress", "--json", env={"MLOPS_PRIMER_HOME": str(home)}).stdout)
-    mine = next(x for x in p if x["id"] == lesson.id)
-    assert (mine["quiz_score"], mine["quiz_total"]) == (total - 1, total)

@@ -71,8 +71,7 @@ class Walkthrough:
         self._sub = ""
         self.hint_shown = False  # set when a quiz question's hint was asked for
         self._review: Reviewer | None = None
-        # quiz answers fed to the review: (lesson, attempt, question) -> right first time
-        self._reviewed: dict[tuple[str, int, int], bool] = {}
+        self._reviewed: set[tuple[str, int, int]] = set()  # quiz answers fed to the review
 
     # -- input ---------------------------------------------------------------------------
 
@@ -834,8 +833,8 @@ class Walkthrough:
                 p.quiz_answers.pop(str(i), None)
                 self._save(p)
                 continue
-            self._remember(lesson, i, p)
             self._save(p)
+            self._remember(lesson, i, p)
             i += 1
         right = sum(1 for k, a in p.quiz_answers.items()
                     if k.isdigit() and isinstance(a, dict) and a.get("first_try"))
@@ -888,16 +887,9 @@ class Walkthrough:
         skip or a miss comes back first, with its explanation for the notes)."""
         got = p.quiz_answers.get(str(i))
         once = (lesson.id, _attempt(p), i)  # back and answered again: the first answer counts
-        if not isinstance(got, dict):
-            return
-        if once in self._reviewed:
-            # in the score too: a question missed or skipped (its answer shown), then
-            # answered again after `back`, is not right on the first try
-            if not self._reviewed[once]:
-                got["first_try"] = False
-            return
-        self._reviewed[once] = bool(got.get("first_try"))
-        self._reviewer().record_quiz(lesson, i, self._reviewed[once])
+        if isinstance(got, dict) and once not in self._reviewed:
+            self._reviewed.add(once)
+            self._reviewer().record_quiz(lesson, i, bool(got.get("first_try")))
 
     # -- the lab ----------------------------------------------------------------------------
 
