@@ -49,7 +49,8 @@ class ReviewSession:
     def _read(self, prompt: str) -> str:
         """One line from the learner, the prompt wrapped at words; EOF quits."""
         width = fit_width(self.console)
-        lines = textwrap.wrap(prompt, width=max(20, width - 8)) or [""]
+        lines = textwrap.wrap(prompt, width=max(20, width - 8), break_on_hyphens=False,
+                              break_long_words=False) or [""]
         for line in lines[:-1]:
             self.console.print(Text(clean(line)))
         try:
@@ -90,13 +91,15 @@ class ReviewSession:
         if not cards:
             self.nothing_due()
             return 0
-        self.say(f"Review: {len(cards)} {'item' if len(cards) == 1 else 'items'} due, the "
+        due = len(self.reviewer.due())
+        many = f"{len(cards)} of the {due}" if due > len(cards) else str(len(cards))
+        self.say(f"Review: {many} {'item' if due == 1 else 'items'} due, the "
                  "ones you missed first. Each answer is saved at once; q stops.", "bold")
         try:
             for n, card in enumerate(cards, start=1):
                 self.play(card, n, len(cards))
         except Quit:
-            left = len(cards) - self.answered
+            left = len(self.reviewer.due())  # the whole schedule's, not this session's
             self.say(f"\nStopped. Your {self.answered} "
                      f"{'answer is' if self.answered == 1 else 'answers are'} saved"
                      + (f"; {left} still due" if left else "") + f". Run `{self.prog} "

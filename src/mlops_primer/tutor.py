@@ -44,7 +44,8 @@ CHARS_PER_TOKEN = 4  # the usual estimate for English text when the server gives
 MESSAGE_TOKENS = 4  # what each chat message costs beyond its text (role, separators)
 SHORTENED_NOTE = "(This earlier answer is shortened to fit the context window.)"
 TRUNCATED_MARK = "it stopped at the length limit"
-OFFLINE_NOTICE = "Offline: ready-made explanations. Add an LLM any time: mlops-primer doctor"
+OFFLINE_NOTICE = ("Offline: ready-made explanations. Add an LLM any time: "
+                  "`mlops-primer doctor`")  # quoted: the CLI names it as the learner ran it
 LEARNER_FILE = "learner-id"
 LANGUAGE_NOTICE = "Offline answers are in English; --language applies when an LLM is configured."
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import shlex
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,7 +79,8 @@ class Walkthrough:
         """One line from the learner. A prompt too long for the terminal is wrapped at
         word boundaries above the input line, never split mid-word. EOF quits."""
         width = fit_width(self.console)
-        lines = textwrap.wrap(prompt, width=max(20, width - 8)) or [""]
+        lines = textwrap.wrap(prompt, width=max(20, width - 8), break_on_hyphens=False,
+                              break_long_words=False) or [""]
         for line in lines[:-1]:
             self.console.print(Text(line))
         try:
@@ -118,7 +119,10 @@ class Walkthrough:
                              "(glossary), quit.", "dim")
                 continue
             if word in GLOSSARY_WORDS and self._glossary_available():
-                self.show_glossary()
+                # back under the question (with its choices) the glossary pushed away
+                self.show_glossary(place=redraw is None)
+                if redraw is not None:
+                    redraw()
                 continue
             return raw
 
@@ -149,16 +153,20 @@ class Walkthrough:
     def page(self, sections: Sequence[RenderableType], *, step: str, last: str,
              more: str = "", keys: frozenset[str] = frozenset(),
              lead: RenderableType | None = None, help: str = "",
-             ask_line: str | None = None) -> str:
+             ask_line: str | None = None,
+             actions: Mapping[str, Callable[[], None]] | None = None) -> str:
         """Show ``sections`` a screen at a time under the place line; the reply at the end.
 
-        Back from the first screen raises Back; quit raises Quit.
+        Back from the first screen raises Back; quit raises Quit. A reply in ``actions``
+        runs it and shows the same screen again (as ``g``, the glossary, does).
         """
         self._step, self._sub = step, ""
-        actions: dict[str, Callable[[], None]] = {}
+        run: dict[str, Callable[[], None]] = {}
         if self._glossary_available() and step != "glossary":
             # the pager shows its page again after the glossary, with its place line
-            actions = {w: lambda: self.show_glossary(place=False) for w in GLOSSARY_WORDS}
+            run = {w: lambda: self.show_glossary(place=False) for w in GLOSSARY_WORDS}
+        run.update(actions or {})
+        actions = run
         word = self.pager.show(sections, header=self._place, lead=lead, last=last, more=more,
                                keys=keys, help_text=help, actions=actions,
                                ask_line=ask_line)
@@ -303,7 +311,7 @@ class Walkthrough:
                          quiz_score=p.quiz_score, quiz_total=p.quiz_total,
                          answer_id=p.answer_id, quiz_answers=p.quiz_answers)
         elif p.step != "intro" and p.started_at:
-            where = views.step_label(p.step).lower()
+            where = _RESUME_AT.get(p.step, views.step_label(p.step).lower())
             if p.step == "quiz":
                 answered = len([k for k in p.quiz_answers if k.isdigit()])
                 where = f"the quiz, question {answered + 1} of {len(lesson.quiz)}"
@@ -513,20 +521,28 @@ class Walkthrough:
                      + "; b goes back to the worlds.")
         lead: RenderableType | None = Text.assemble(
             (f"({clean(reply.label)})\n", "dim"), line)
+
+        def show_prompt() -> None:
+            with contextlib.suppress(Back):
+                self.page(views.prompt_sections(messages), step="answer",
+                          last="Enter: close the prompt", help=_PAGE_HELP)
+
+        # p on any screen of the answer shows the prompt, then that same screen again: the
+        # rest of the answer is still to come, not skipped
+        prompt_keys = {"p": show_prompt, "prompt": show_prompt}
         while True:
             if paged:
                 word = self.page(_answer_sections(reply.text, self.plain), step="answer",
-                                 last=f"Enter: {then}", more=more, keys=keys, lead=lead,
-                                 help=help_text)
+                                 last=f"Enter: {then}", more=more,
+                                 keys=keys - prompt_keys.keys(), lead=lead, help=help_text,
+                                 actions=prompt_keys)
             else:
                 self.show_place("answer")
                 word = self.ask(f"Enter: {then} · a: read again{more}",
                                 help=help_text).lower()
             lead = None
-            if word in ("p", "prompt"):
-                with contextlib.suppress(Back):
-                    self.page(views.prompt_sections(messages), step="answer",
-                              last="Enter: close the prompt", help=_PAGE_HELP)
+            if word in ("p", "prompt"):  # at the prompt after a streamed answer
+                show_prompt()
                 paged = False
             elif word in ("a", "again"):
                 paged = True
@@ -1058,6 +1074,11 @@ class Walkthrough:
             except OSError as exc:
                 self.say(f"Could not write {clean(str(target))}: {exc.strerror}", "red")
 
+
+# "Back to lesson 2: ..., at the answer." (a step not named here: its place-line label)
+_RESUME_AT = {"theme": "choosing a world", "answer": "the answer",
+              "explain": "explain it back", "takeaways": "the takeaways", "lab": "the lab",
+              "done": "the notes"}
 
 _PAGE_HELP = ("Enter shows the next screen; b the one before; skip goes on; "
               "g shows the glossary; q quits (your place is saved).")

@@ -72,8 +72,10 @@ def lab_list(as_json: JsonOpt = False, lessons_dir: LessonsDir = None) -> None:
     marks = {"passed": "✓", "started": "…", "not started": " "}
     for x, s in rows:
         word = _state_word(s)
-        echo(f"{x.order:>3}. {marks[word]} {clean(x.lab.title)} ({x.lab.minutes} min) "
-                   f"- {word}  [{x.id}]")
+        # two short lines, as `lessons` draws them: one long line would be cut mid-word
+        # by an 80-column terminal
+        echo(f"{x.order:>3}. {marks[word]} {clean(x.lab.title)}  ({x.lab.minutes} min)")
+        echo(f"       {word} · lesson id: {x.id}")
     echo(f"\nStart one with: {command('lab start LESSON')}")
 
 
@@ -180,7 +182,9 @@ def lab_hint(lesson: LessonArg = None, folder: DirOpt = None,
                 f"`{command('lab check')}`? `{command('lab hint')}` then asks the coach for "
                 "one written for your failing check.", "dim")
         else:
-            say("That was the last hint. After three failed checks, `lab solution` opens.")
+            solution = command("lab solution" + (f" {lesson}" if lesson else ""))
+            say(f"That was the last hint. `{solution}` shows the reference solution once a "
+                "check has passed, or after three checks that failed.")
 
 
 @lab_app.command("solution")

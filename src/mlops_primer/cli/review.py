@@ -1,6 +1,7 @@
 """`review`: a short spaced-review session, or what is due (``--due``) and scheduled
 (``--all``), for people and scripts."""
 
+import shutil
 from typing import Annotated
 
 import typer
@@ -89,15 +90,19 @@ def _listing(reviewer, *, all_items: bool, as_json: bool) -> None:  # noqa: ANN0
         return
     title = "Scheduled for review" if all_items else "Due for review now"
     echo(f"{title} ({len(items)}):")
+    # each item in two lines that fit the terminal: one long line was cut mid-word
+    room = max(30, min(shutil.get_terminal_size().columns, 88) - 7)
     for n, item in enumerate(items, start=1):
         row = _row(reviewer, item)
         what = row["prompt"] if item.kind != "term" else item.key
         what = " ".join(what.split())
-        what = what if len(what) <= 60 else what[:59] + "…"
+        if len(what) > room:
+            what = what[:room].rsplit(" ", 1)[0].rstrip(",;:") + "…"
         missed = f", missed {item.misses}x" if item.misses else ""
         due_words = when(item.due_at, now)
         echo(f"{n:>3}. {KIND_NAMES.get(item.kind, item.kind)}, lesson {row['lesson_order']} "
-             f"(box {item.box}{missed}, due {due_words}): {what}")
+             f"(box {item.box}{missed}, due {due_words})")
+        echo(f"       {what}")
     if not all_items:
         echo(f"Run `{command('review')}` to answer them.")
 

@@ -85,7 +85,7 @@ def menu(course: Course, progress: dict[str, Progress], resume: Lesson | None) -
         if p is not None and p.done and score_text(p):
             extra.append(f"quiz {score_text(p)}")
         elif p is not None and not p.done:
-            extra.append(f"in progress: {p.step}")
+            extra.append(f"in progress: {step_label(p.step).lower()}")
         extra.append(f"{lesson.minutes} min")
         title = Text(clean(lesson.title))
         title.append(f"  ({', '.join(extra)})", style="dim")
