@@ -19,6 +19,7 @@ from ptyplay import (
 )
 
 from mlops_primer.lessons import Course
+from mlops_primer.store import Progress, Store, now_iso
 
 
 def spawn(home: Path, *args: str, extra_env: dict[str, str] | None = None,
@@ -67,7 +68,8 @@ def test_whole_lesson_with_quiz_hint_back_quit_and_resume(home: Path, course: Co
     child.expect("Hint:")
     child.sendline(str(right))
     child.expect("Right!")
-    # question 2: go back to question 1 and answer it right first time
+    # question 2: go back to question 1 and answer it again: right, but not a first try
+    # (its first try missed, so the quiz cannot be beaten by going back)
     child.expect("Question 2 of")
     child.expect("Your answer")
     child.sendline("back")
@@ -95,7 +97,7 @@ def test_whole_lesson_with_quiz_hint_back_quit_and_resume(home: Path, course: Co
     child.sendline("")
     child.expect("Question 2 of")
     answer_right(child, quiz[1:])
-    child.expect(rf"Quiz done: {len(quiz)} of {len(quiz)} right on the first try")
+    child.expect(rf"Quiz done: {len(quiz) - 1} of {len(quiz)} right on the first try")
     lab_later(child)
     child.expect("Its lab is not started")
     child.expect("Save study notes")
@@ -109,13 +111,13 @@ def test_whole_lesson_with_quiz_hint_back_quit_and_resume(home: Path, course: Co
     notes = (tmp_path / "notes.md").read_text()
     assert notes.startswith("# Study notes: Data versioning and experiment tracking")
     assert "animals in a zoo" in notes.lower() or "Animals in a zoo" in notes
-    assert f"Score: {len(quiz)} of {len(quiz)}" in notes
+    assert f"Score: {len(quiz) - 1} of {len(quiz)}" in notes
     assert "## Further reading" in notes
     progress = progress_json(home)
     versioning = next(p for p in progress if p["id"] == "versioning")
-    assert versioning["done"] and versioning["quiz_score"] == len(quiz)
+    assert versioning["done"] and versioning["quiz_score"] == len(quiz) - 1
     listing = run("lessons", env={"MLOPS_PRIMER_HOME": str(home)}).stdout
-    assert "✓" in listing and f"{len(quiz)}/{len(quiz)}" in listing
+    assert "✓" in listing and f"{len(quiz) - 1}/{len(quiz)}" in listing
 
 
 def test_free_text_theme_offline_offers_suggested_and_prompt(home: Path) -> None:
@@ -296,3 +298,42 @@ def test_a_failing_server_offers_the_cached_answer(home: Path, server) -> None:
     child.sendline("quit")
     finish(child)
     assert child.exitstatus == 0
+
+
+def test_a_skipped_question_answered_after_back_is_not_right_first_time(
+        home: Path, course: Course, tmp_path: Path) -> None:
+    """skip shows the answer: going back to type it must not score it (nor may the same
+    wrong choice count twice as the second try)."""
+    lesson = course.get("versioning")
+    quiz = lesson.quiz
+    with Store(home / "primer.db") as store:
+        store.save_progress(Progress(lesson.id, theme_id="zoo", theme_label="Animals in a zoo",
+                                     step="quiz", quiz_answers={"attempt": 1},
+                                     started_at=now_iso()))
+    child = spawn(home, lesson.id, cwd=tmp_path)
+    child.expect("Question 1 of")
+    child.expect(r"Your answer \(1-\d")
+    right = right_number(child, quiz[0])
+    child.sendline("skip")
+    child.expect("Skipped. The answer")
+    child.expect("Question 2 of")
+    child.expect("Your answer")
+    wrong = wrong_number(child, quiz[1])
+    child.sendline("back")
+    child.expect("Question 1 of")
+    child.expect("Your answer")
+    child.sendline(str(right))
+    child.expect("Right!")
+    child.expect("Question 2 of")
+    child.expect("Your answer")
+    child.sendline(str(wrong))
+    child.expect("Not quite")
+    child.sendline(str(wrong))
+    child.expect("That is the choice you tried")
+    child.sendline("quit")
+    child.expect("progress is saved")
+    finish(child)
+    with Store(home / "primer.db") as store:
+        answers = store.progress(lesson.id).quiz_answers
+    assert answers["0"]["first_try"] is False, answers
+    assert "1" not in answers  # question 2 is still open: the repeat was not a try

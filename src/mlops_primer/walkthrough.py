@@ -845,12 +845,17 @@ class Walkthrough:
                       draw: Callable[[], None]) -> None:
         n = len(q.choices)
         tries = 0
+        tried: int | None = None  # the wrong choice of the first try
         self.hint_shown = False
+        # questions of this attempt answered wrong or skipped: going back to one (and its
+        # answer now known) can never make it right on the first try
+        missed: list[int] = p.quiz_answers.setdefault("missed", [])
         while True:
             raw = self.ask(f"Your answer (1-{n}, ?: hint):", hint=q.hint, redraw=draw,
                            help=f"Type the number of your answer (1-{n}); skip shows the "
                            "answer; back goes to the question before; g: glossary.")
             if raw.lower() == "skip":
+                _note_missed(missed, i)
                 p.quiz_answers[str(i)] = {"skipped": True, "first_try": False}
                 self.say(f"Skipped. The answer: {clean(q.answer)}. "
                          f"{clean(prose(q.explanation))}", "dim")
@@ -858,15 +863,21 @@ class Walkthrough:
             if not raw.isdecimal() or not 1 <= int(raw) <= n:
                 self.say(f"Please type a number from 1 to {n} (or ? for a hint).", "yellow")
                 continue
-            tries += 1
             choice = order[int(raw) - 1]
+            if tried is not None and choice == tried:
+                self.say(f"That is the choice you tried: pick another one (1-{n}), or skip "
+                         "to see the answer.", "yellow")
+                continue
+            tries += 1
             if grade(q, choice):
                 self.say("Right!", "bold green")
                 self.say(clean(prose(q.explanation)))
-                p.quiz_answers[str(i)] = {"choice": choice, "first_try": tries == 1,
-                                          "tries": tries}
+                p.quiz_answers[str(i)] = {"choice": choice, "tries": tries,
+                                          "first_try": tries == 1 and i not in missed}
                 return
+            _note_missed(missed, i)
             if tries == 1:
+                tried = choice
                 self.say("Not quite. " + ("Try once more." if self.hint_shown
                                           else f"Hint: {clean(prose(q.hint))}"), "yellow")
                 self.hint_shown = True
@@ -1116,6 +1127,11 @@ def _holds_lab(path: Path, lesson_id: str) -> bool:
         return Workspace.read(path).lesson_id == lesson_id
     except LabError:
         return False
+
+
+def _note_missed(missed: list[int], i: int) -> None:
+    if i not in missed:
+        missed.append(i)
 
 
 def _attempt(p: Progress) -> int:
