@@ -254,7 +254,7 @@ def test_the_whole_course_offline_in_one_sitting(home: Path, course: Course,
     progress = progress_json(home)
     assert all(p["done"] and p["quiz_score"] == p["quiz_total"] for p in progress)
     for lesson in course.lessons:
-        notes = (tmp_path / f"mlops-primer-notes-{lesson.id}.md").read_text()
+        notes = (home / "notes" / f"mlops-primer-notes-{lesson.id}.md").read_text()
         assert "## Your tutor's explanation" in notes
         # the answer's headings sit under the notes' own
         assert "\n### Recap\n" in notes and "\n## Recap\n" not in notes

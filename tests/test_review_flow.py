@@ -47,9 +47,10 @@ def all_json(home: Path, at) -> dict:  # noqa: ANN001
     return json.loads(out.stdout)
 
 
-def wrong_number(t: Terminal, answer: str) -> int:
+def wrong_number(t: Terminal, answer: str, *, but: int | None = None) -> int:
+    """A wrong choice's number (other than ``but``, a wrong one tried already)."""
     right = t.number_of(answer)
-    return next(n for n in t.choices() if n != right)
+    return next(n for n in t.choices() if n not in (right, but))
 
 
 def play_with_misses(t: Terminal, lesson: Lesson) -> None:
@@ -67,10 +68,11 @@ def play_with_misses(t: Terminal, lesson: Lesson) -> None:
     for i, q in enumerate(lesson.quiz):
         t.expect(r"Your answer \(1-\d")
         if i in MISSED:
-            t.send(str(wrong_number(t, q.answer)))
+            first = wrong_number(t, q.answer)
+            t.send(str(first))
             t.expect("Not quite")
             t.expect(r"Your answer \(1-\d")
-            t.send(str(wrong_number(t, q.answer)))
+            t.send(str(wrong_number(t, q.answer, but=first)))
             t.expect("Not this time")
         else:
             t.send(str(t.number_of(q.answer)))

@@ -24,7 +24,7 @@ from rich.text import Text
 from . import grading
 from .errors import Interrupted, LLMError, NoAnswerError, PrimerError
 from .lessons import Lesson, QuizQuestion, Theme, is_custom, prose, resolve_theme
-from .notes import study_notes
+from .notes import notes_file_name, notes_folder, study_notes, write_notes
 from .reviewing import Reviewer
 from .store import LabState, Progress, Timer, now_iso
 from .tutor import STEPS, NotAWorld, ReplayAvailable, Reply, Tutor, grade, lookup, world_problem
@@ -1055,35 +1055,37 @@ class Walkthrough:
         if lab:
             self.say(lab, "yellow")
         try:
-            default = f"mlops-primer-notes-{lesson.id}.md"
-            raw = self.ask(f"Save study notes as Markdown? Type y for {default}, or a file "
-                           "name; Enter skips:",
-                           help="y saves the notes in this folder; a name saves them under "
-                           "that name; Enter goes on without saving.")
+            default = notes_file_name(lesson.id)
+            raw = self.ask(f"Save study notes as Markdown? Type y for {default} in your notes "
+                           "folder, or a file name; Enter skips:",
+                           help=f"y saves the notes in your notes folder ({notes_folder()}), "
+                           "as the notes command does; a file name saves them under that "
+                           "name, here; Enter goes on without saving.")
         except Back:
             return
+        if not raw or raw.lower() in ("n", "no", "skip"):
+            return
         if raw.lower() in ("y", "yes"):
-            raw = default
-        elif raw and not Path(raw).suffix:
-            raw += ".md"  # "notes" becomes notes.md, and "2" cannot make a file named 2
-        if raw and raw.lower() not in ("n", "no", "skip"):
-            answer = reply.text if reply is not None else None
-            if answer is None and p.answer_id is not None:
-                stored = self.tutor.store.get(p.answer_id)
-                answer = stored.answer if stored else None
+            target = notes_folder() / default
+        else:
+            if not Path(raw).suffix:
+                raw += ".md"  # "notes" becomes notes.md, and "2" cannot make a file named 2
             target = Path(raw).expanduser()
             if not target.is_absolute():
                 target = self.notes_dir / target
-            try:
-                target.write_text(  # cleaned: notes are read in a terminal
-                    clean(study_notes(lesson, p, answer, reply.label if reply else None,
-                                      review_items=self.tutor.store.review_items(lesson.id),
-                                      lab=self.tutor.store.lab(lesson.id))),
-                    encoding="utf-8",
-                )
-                self.say(f"Notes saved to {clean(str(target))}", "green")
-            except OSError as exc:
-                self.say(f"Could not write {clean(str(target))}: {exc.strerror}", "red")
+        answer = reply.text if reply is not None else None
+        if answer is None and p.answer_id is not None:
+            stored = self.tutor.store.get(p.answer_id)
+            answer = stored.answer if stored else None
+        text = study_notes(lesson, p, answer, reply.label if reply else None,
+                           review_items=self.tutor.store.review_items(lesson.id),
+                           lab=self.tutor.store.lab(lesson.id))
+        try:
+            write_notes(target, clean(text))  # cleaned: notes are read in a terminal
+        except PrimerError as exc:
+            self.say(f"Could not save the notes: {clean(exc.message)}", "red")
+            return
+        self.say(f"Notes saved to {clean(str(target))}", "green")
 
 
 # "Back to lesson 2: ..., at the answer." (a step not named here: its place-line label)
