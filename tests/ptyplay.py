@@ -63,7 +63,7 @@ def right_number(child: pexpect.spawn, q: QuizQuestion) -> int:
     are shuffled per learner, so it is read off the output)."""
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", child.before or "")
     text = " ".join(text.split())
-    want = " ".join(q.answer.split())
+    want = " ".join(q.answer.replace("`", "").split())  # code spans are drawn as code
     found = re.findall(r"(?:^| )(\d+)\. " + re.escape(want) + r"(?= \d+\. | Your answer|$)",
                        text)
     assert found, f"the right choice {want!r} is not in the output:\n{text}"
@@ -184,7 +184,7 @@ class Terminal:
 
     def number_of(self, choice: str) -> int:
         """The number shown beside ``choice`` on the screen."""
-        want = " ".join(choice.split())
+        want = " ".join(choice.replace("`", "").split())  # code spans are drawn as code
         for n, text in self.choices().items():
             if text == want:
                 return n

@@ -162,3 +162,21 @@ def test_worlds_read_are_kept_and_reset_with_progress(tmp_path: Path) -> None:
         assert store.worlds_read("lifecycle") == {"cooking"}
         store.reset_progress()
         assert store.worlds_read("lifecycle") == set()
+
+
+def test_lesson_text_draws_code_spans_as_the_markdown_view_does(course: Course) -> None:
+    """A quiz question with `dvc add ...` shows no backticks, in the code style, like the
+    intro's points; control codes inside a span are still removed."""
+    from mlops_primer.ui.views import inline, quiz_question
+
+    text = inline("Run `dvc add data/x.csv` then `git \x1b[2Jcommit`, and a lone ` tick")
+    assert text.plain == "Run dvc add data/x.csv then git commit, and a lone ` tick"
+    styled = [text.plain[s.start:s.end] for s in text.spans if s.style == "markdown.code"]
+    assert styled == ["dvc add data/x.csv", "git commit"]
+
+    q = next(q for q in course.get("versioning").quiz if "`dvc add" in q.question)
+    out = StringIO()
+    Console(file=out, width=80, color_system="truecolor", force_terminal=True).print(
+        quiz_question(q, list(range(len(q.choices))), 1, len(course.get("versioning").quiz)))
+    shown = out.getvalue()
+    assert "`" not in shown and "dvc add data/customers.csv" in shown

@@ -19,6 +19,7 @@ from .reviewing import Card, Reviewer, Verdict, when
 from .ui import is_plain
 from .ui.pager import HELP_WORDS, QUIT_WORDS, fit_width
 from .ui.safe import clean
+from .ui.views import inline
 
 SKIP_WORDS = frozenset({"s", "skip"})
 KIND_LABELS = {"quiz": "Quiz question", "term": "Name the term", "idea": "An idea you missed"}
@@ -204,7 +205,7 @@ class ReviewSession:
         else:
             self.say(f"Not this time. {self._answer_line(card)}", "yellow")
         if card.kind == "quiz" and card.explanation:
-            self.say(card.explanation)
+            self.console.print(inline(card.explanation))
         elif card.kind == "idea" and verdict.correct:
             self.say(f"The idea: {card.answer}")
 
@@ -216,12 +217,13 @@ class ReviewSession:
 
     def question(self, card: Card) -> RenderableType:
         if card.kind == "quiz":
-            head = Text(clean(card.prompt) + "\n")
+            head = inline(card.prompt)
+            head.append("\n")
             choices = Table.grid(padding=(0, 1))
             choices.add_column(width=4, justify="right")
             choices.add_column(ratio=1)
             for k, text in enumerate(card.choices, start=1):
-                choices.add_row(Text(f"{k}.", style="bold"), Text(clean(text)))
+                choices.add_row(Text(f"{k}.", style="bold"), inline(text))
             return Group(head, choices, Text(""))
         if card.kind == "term":
             definition = Table.grid(padding=(0, 0))

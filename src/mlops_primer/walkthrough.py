@@ -129,6 +129,10 @@ class Walkthrough:
     def say(self, text: str, style: str | None = None) -> None:
         self.console.print(Text(text, style=style or ""))
 
+    def say_lesson(self, text: str, style: str | None = None) -> None:
+        """A line of lesson text (an explanation, a hint): its code spans drawn as code."""
+        self.console.print(views.inline(prose(text), style=style or ""))
+
     # -- where am I ----------------------------------------------------------------------
 
     def _place(self) -> RenderableType:
@@ -857,8 +861,7 @@ class Walkthrough:
             if raw.lower() == "skip":
                 _note_missed(missed, i)
                 p.quiz_answers[str(i)] = {"skipped": True, "first_try": False}
-                self.say(f"Skipped. The answer: {clean(q.answer)}. "
-                         f"{clean(prose(q.explanation))}", "dim")
+                self.say_lesson(f"Skipped. The answer: {q.answer}. {q.explanation}", "dim")
                 return
             if not raw.isdecimal() or not 1 <= int(raw) <= n:
                 self.say(f"Please type a number from 1 to {n} (or ? for a hint).", "yellow")
@@ -871,19 +874,19 @@ class Walkthrough:
             tries += 1
             if grade(q, choice):
                 self.say("Right!", "bold green")
-                self.say(clean(prose(q.explanation)))
+                self.say_lesson(q.explanation)
                 p.quiz_answers[str(i)] = {"choice": choice, "tries": tries,
                                           "first_try": tries == 1 and i not in missed}
                 return
             _note_missed(missed, i)
             if tries == 1:
                 tried = choice
-                self.say("Not quite. " + ("Try once more." if self.hint_shown
-                                          else f"Hint: {clean(prose(q.hint))}"), "yellow")
+                self.say_lesson("Not quite. " + ("Try once more." if self.hint_shown
+                                                 else f"Hint: {q.hint}"), "yellow")
                 self.hint_shown = True
                 continue
-            self.say(f"Not this time. The answer is: {clean(q.answer)}", "yellow")
-            self.say(clean(prose(q.explanation)))
+            self.say_lesson(f"Not this time. The answer is: {q.answer}", "yellow")
+            self.say_lesson(q.explanation)
             p.quiz_answers[str(i)] = {"choice": choice, "first_try": False, "tries": tries}
             return
 

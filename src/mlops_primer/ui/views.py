@@ -5,6 +5,7 @@ Every piece of course text and learner input passes ``clean`` here, on its way o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -128,8 +129,26 @@ def bullets(items: Sequence[str], mark: str) -> Table:
     grid.add_column(width=3, justify="right")
     grid.add_column(ratio=1)
     for item in items:
-        grid.add_row(mark, Text(clean(_strip_md(item))))
+        grid.add_row(mark, inline(_strip_md(item)))
     return grid
+
+
+_CODE = re.compile(r"`([^`\n]{1,200})`")
+
+
+def inline(text: str, style: str = "") -> Text:
+    """Lesson text as the learner reads it: ``code`` spans drawn as the Markdown view
+    draws them (the code style, no backticks), so a quiz or a takeaway shows a command
+    the way the lesson's intro and the answer do. ``text`` is cleaned here."""
+    out = Text(style=style)
+    pos = 0
+    text = clean(text)
+    for m in _CODE.finditer(text):
+        out.append(text[pos:m.start()])
+        out.append(m.group(1), style="markdown.code")
+        pos = m.end()
+    out.append(text[pos:])
+    return out
 
 
 def _strip_md(text: str) -> str:
@@ -235,12 +254,13 @@ def quiz_question(q: QuizQuestion, order: Sequence[int], number: int,
                   total: int) -> RenderableType:
     """One quiz question, its choices in ``order`` and numbered from 1."""
     head = Text(f"Question {number} of {total}\n", style="bold")
-    head.append(clean(prose(q.question)) + "\n")
+    head.append_text(inline(prose(q.question)))
+    head.append("\n")
     choices = Table.grid(padding=(0, 1))
     choices.add_column(width=4, justify="right")
     choices.add_column(ratio=1)
     for n, i in enumerate(order, start=1):
-        choices.add_row(Text(f"{n}.", style="bold"), Text(clean(q.choices[i])))
+        choices.add_row(Text(f"{n}.", style="bold"), inline(q.choices[i]))
     return Group(head, choices)
 
 
