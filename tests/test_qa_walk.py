@@ -205,3 +205,25 @@ def test_review_due_fits_80_columns_and_a_session_counts_the_whole_schedule(
     said = " ".join(" ".join(t.all_lines()).split())
     # the one answered has moved on (right: box 2; wrong: back tomorrow): all else is due
     assert f"Your 1 answer is saved; {due - 1} still due." in said, said
+
+
+def test_lessons_on_an_80x24_screen_fits_it_and_long_shows_all(home: Path,
+                                                               course: Course) -> None:
+    """`lessons` on a terminal too short for the whole list shows two lines a lesson (no
+    lesson scrolls off unread) and names `--long`; piped, and with --long, it is whole."""
+    t = terminal(home, "lessons")
+    out = finish(t.child)
+    lines = [line for line in out.replace("\r", "").split("\n")]
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", "\n".join(lines)).strip("\n").split("\n")
+    assert len(shown) < 24, "\n".join(shown)
+    text = "\n".join(shown)
+    for lesson in course.lessons:
+        assert f"id: {lesson.id}" in text
+    assert "lessons --long" in text and "  themes:" not in text
+    assert max(len(line) for line in shown) <= 80
+
+    t = terminal(home, "lessons", "--long")
+    out = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", finish(t.child))
+    assert "  themes:" in out and course.lessons[0].summary.split()[0] in out
+    piped = run("lessons", env={"MLOPS_PRIMER_HOME": str(home)}).stdout
+    assert "  themes:" in piped and "--long" not in piped

@@ -30,6 +30,9 @@ lessons_app = typer.Typer(invoke_without_command=True)  # help: the callback's d
 def lessons(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    long: Annotated[bool, typer.Option("--long", "-l", help="Each lesson's summary and "
+                                       "themes too, even when that is taller than the "
+                                       "terminal.")] = False,
     lessons_dir: LessonsDir = None,
 ) -> None:
     """List the lessons, with your progress and the themes each suggests."""
@@ -53,8 +56,15 @@ def lessons(
         return
     from ..ui.course_list import course_list
 
-    out_console().print(course_list(entries, progress, prog=command(), reviews_due=due,
-                                    labs=labs))
+    console = out_console()
+    full = course_list(entries, progress, prog=command(), reviews_due=due, labs=labs)
+    # on a screen, the list is read from its top: when the whole of it would scroll its
+    # first lessons away, a short form (two lines a lesson) is shown instead
+    if (not long and console.is_terminal
+            and len(console.render_lines(full, pad=False)) >= console.height):
+        full = course_list(entries, progress, prog=command(), reviews_due=due, labs=labs,
+                           brief=True)
+    console.print(full)
 
 
 def lab_state(state) -> str:  # noqa: ANN001 - a store.LabState, or None

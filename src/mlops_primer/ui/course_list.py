@@ -48,12 +48,13 @@ class Hanging:
 
 def course_list(entries: Sequence[Entry], progress: dict[str, Progress], *,
                 prog: str = "mlops-primer", reviews_due: int = 0,
-                labs: Mapping[str, LabState] | None = None) -> RenderableType:
+                labs: Mapping[str, LabState] | None = None,
+                brief: bool = False) -> RenderableType:
     """Each lesson: its number, a mark once done, title, minutes and quiz score; what it
     covers; its lab and the lab's state (from ``labs``, the store's started labs); the id
     to type and the themes it suggests. Then how to start, with ``prog`` the words that
     start this program (``uv run mlops-primer`` under uv), and how many reviews are due
-    when any are."""
+    when any are. ``brief``: two lines a lesson (title; id and lab), for a short screen."""
     labs = labs or {}
     done = sum(1 for e in entries if e.id in progress and progress[e.id].done)
     parts: list[RenderableType] = [
@@ -69,17 +70,29 @@ def course_list(entries: Sequence[Entry], progress: dict[str, Progress], *,
         elif p is not None and not p.done:
             details.append("in progress")
         head = Text.assemble(f"{entry.order:>3}. ", (mark, "bold green"))
-        parts.append(Text(""))
+        if not brief:
+            parts.append(Text(""))
         parts.append(Hanging(head, Text.assemble((entry.title, "bold"),
                                                  (f"  ({', '.join(details)})", "dim"))))
-        parts.append(Hanging("", Text(entry.summary)))
+        if not brief:
+            parts.append(Hanging("", Text(entry.summary)))
+        lab: Text | None = None
         if entry.lab is not None:
             state = labs.get(entry.id)
             word, style = (("not started", "dim") if state is None else
                            ("passed ✓", "green") if state.passed else ("started", "yellow"))
-            parts.append(Hanging("", Text.assemble(("lab: ", "dim"), entry.lab,
-                                                   ("  (", "dim"), (word, style),
-                                                   (")", "dim"))))
+            lab = (Text.assemble(("lab ", "dim"), (word, style)) if brief else
+                   Text.assemble(("lab: ", "dim"), entry.lab, ("  (", "dim"), (word, style),
+                                 (")", "dim")))
+        if brief:
+            line = Text.assemble(("id: ", "dim"), (entry.id, "cyan"))
+            if lab is not None:
+                line.append_text(Text("  ·  ", style="dim"))
+                line.append_text(lab)
+            parts.append(Hanging("", line))
+            continue
+        if lab is not None:
+            parts.append(Hanging("", lab))
         parts.append(Hanging("", Text.assemble(("id: ", "dim"), (entry.id, "cyan"),
                                                ("  themes: " + ", ".join(entry.themes),
                                                 "dim"))))
@@ -88,6 +101,9 @@ def course_list(entries: Sequence[Entry], progress: dict[str, Progress], *,
         parts.append(Hanging("", Text(reviews_line(reviews_due, prog=prog), style="green"),
                              indent=0))
     parts.append(Hanging("", Text(start_hint(entries, prog=prog), style="dim"), indent=0))
+    if brief:
+        parts.append(Hanging("", Text(f"Summaries and themes: `{prog} lessons --long`.",
+                                      style="dim"), indent=0))
     return Group(*parts)
 
 
