@@ -52,7 +52,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "": ("learn", "lessons", "learn drift --theme cooking"),
     "learn": ("learn", "learn 2", "learn drift --theme cooking",
               "learn drift --theme \"a bakery\" --no-input"),
-    "lessons": ("lessons", "lessons --json"),
+    "lessons": ("lessons", "lessons --long", "lessons --json"),
     "lessons schema": ("lessons schema -o lesson.schema.json",),
     "prompt": ("prompt versioning --theme zoo",),
     "progress": ("progress", "progress --reset drift"),
