@@ -60,7 +60,7 @@ GROWTH_TARGET = 2.2  # ours: cost(2n) / cost(n)
 TOKEN_SECONDS = 0.02  # the fake clock: 50 tokens per second
 FLUSH_EVERY = 256
 REPEATS = 5  # runs of (a) and (b) at each size; the median is reported
-SHAPE_REPEATS = 3
+SHAPE_REPEATS = 5
 SHAPE_NAIVE_AT = 1500
 BYTES_TARGET = 12.0  # bytes written to the terminal per character of answer
 
