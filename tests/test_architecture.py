@@ -42,7 +42,8 @@ def test_only_cli_imports_typer() -> None:
 
 
 def test_piped_one_shot_answer_loads_no_markdown_renderer(tmp_path) -> None:
-    """A piped `learn --no-input` writes plain text: ui.plain, not the Markdown view."""
+    """A piped `learn --no-input` writes plain text through ui.plain: no Markdown view,
+    and no rich console at all (ui.safe, the funnel, needs no rich)."""
     code = (
         "import sys\n"
         "from mlops_primer.cli import main\n"
@@ -52,7 +53,8 @@ def test_piped_one_shot_answer_loads_no_markdown_renderer(tmp_path) -> None:
         "    main()\n"
         "except SystemExit as exc:\n"
         "    code = exc.code\n"
-        "loaded = sorted(m for m in ('markdown_it', 'rich.markdown', 'rich.syntax', 'openai')\n"
+        "loaded = sorted(m for m in ('markdown_it', 'rich.markdown', 'rich.syntax', 'openai',\n"
+        "                            'rich.console')\n"
         "                if m in sys.modules)\n"
         "sys.stderr.write('LOADED=' + ','.join(loaded) + ' EXIT=' + str(code) + '\\n')\n"
     )

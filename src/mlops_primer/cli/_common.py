@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
 
 from ..errors import ExitCode, PrimerError
 from ..resources import builtin_lessons_dir
 
 if TYPE_CHECKING:  # imported when a command loads the course: ~4 ms off `--help`
+    from rich.console import Console  # made when a command prints with rich
+
     from ..lessons import Course
 
 F = TypeVar("F", bound=Callable[..., Any])

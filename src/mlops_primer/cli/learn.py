@@ -7,6 +7,7 @@ import typer
 
 from ..errors import Interrupted, LLMError, NoAnswerError
 from ._common import (
+    FLAGS,
     BaseUrl,
     Context,
     Language,
@@ -70,7 +71,8 @@ def learn(
         start.theme(theme)  # a bad theme fails now, before anything else happens
     s = settings(model, base_url, timeout, max_tokens=max_tokens, context=context,
                  language=language)
-    console = out_console(plain)
+    # one answer into a pipe (or --plain): written by ui.plain, with no rich console made
+    console = None if no_input and _plain_out(plain) else out_console(plain)
     with open_store() as store:
         if store.notice:
             echo(as_run(store.notice), err=True)
@@ -123,18 +125,18 @@ class _Collect:
 def _one_shot(tutor, lesson, theme_text, console, *, as_json: bool = False) -> None:  # noqa: ANN001
     from ..tutor import ReplayAvailable
 
-    plain = not console.is_terminal
+    plain = console is None or not console.is_terminal
     if plain:  # a pipe or --plain: no Markdown renderer to import (ui.plain says why)
-        from ..ui.plain import PlainStream as _View
-        from ..ui.plain import write_plain
+        from ..ui.plain import PlainStream, write_plain
     else:
-        from ..ui.stream import MarkdownStream as _View
-        from ..ui.stream import render_markdown
+        from ..ui.stream import MarkdownStream, render_markdown
     theme = lesson.theme(theme_text) if theme_text is not None else lesson.default_theme
     for notice in (tutor.offline_notice(), tutor.language_notice()):
         if notice:
             echo(as_run(notice), err=True)
-    view = _Collect() if as_json else _View(console)
+    view = (_Collect() if as_json else
+            PlainStream(console.file if console is not None else sys.stdout) if plain else
+            MarkdownStream(console))
     try:
         reply = tutor.answer(lesson, theme, view.feed)
     except KeyboardInterrupt:
@@ -168,7 +170,7 @@ def _one_shot(tutor, lesson, theme_text, console, *, as_json: bool = False) -> N
     if reply.origin == "llm":
         view.close()
     elif plain:
-        write_plain(console, reply.text)
+        write_plain(console.file if console is not None else sys.stdout, reply.text)
     else:
         render_markdown(console, reply.text)
     echo(f"({reply.label})", err=True)
@@ -180,6 +182,18 @@ def _one_shot(tutor, lesson, theme_text, console, *, as_json: bool = False) -> N
         echo(f"Lab: {lesson.lab.title} (about {lesson.lab.minutes} min, plain Python). "
              f"Start it with: {lab['start']}", err=True)
     sys.stdout.flush()
+
+
+def _plain_out(plain: bool) -> bool:
+    """Whether stdout gets plain text, known without making a rich console: --plain, or
+    not a terminal (unless FORCE_COLOR or TTY_COMPATIBLE asks rich for a terminal's
+    output anyway; then rich decides)."""
+    import os
+
+    if plain or FLAGS.plain:
+        return True
+    forced = any(os.environ.get(v) for v in ("FORCE_COLOR", "TTY_COMPATIBLE"))
+    return not forced and not sys.stdout.isatty()
 
 
 def _quote(text: str) -> str:

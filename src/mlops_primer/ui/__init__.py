@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-
-from .safe import CleanWriter, SafeConsole
+if TYPE_CHECKING:  # rich is imported when a console is made, not for ui.safe or ui.plain
+    from rich.console import Console
 
 
 def make_console(*, plain: bool = False, stderr: bool = False) -> Console:
@@ -27,6 +27,9 @@ def make_console(*, plain: bool = False, stderr: bool = False) -> Console:
     cleans outside text of control codes (``ui.safe``): the plain one cleans everything
     written to its file, since plain output has no control codes of its own.
     """
+    from .console import SafeConsole
+    from .safe import CleanWriter
+
     stream = sys.stderr if stderr else sys.stdout
     if plain:
         return SafeConsole(

@@ -1,13 +1,14 @@
 """Plain text out: an answer written as it comes, for a pipe, a file or ``--plain``.
 
-Kept apart from ``ui.stream`` so that a piped one-shot answer never imports the Markdown
-renderer (markdown-it, ``rich.markdown``, ``rich.syntax``), which is most of what a
-one-shot ``learn --no-input`` would otherwise load beyond the openai client.
+Kept apart from ``ui.stream``, and free of rich, so that a piped one-shot answer imports
+neither rich nor the Markdown renderer (markdown-it, ``rich.markdown``, ``rich.syntax``),
+which is most of what a one-shot ``learn --no-input`` would otherwise load beyond the
+openai client.
 """
 
 from __future__ import annotations
 
-from rich.console import Console
+from typing import IO
 
 from .safe import _SEQUENCE, clean
 
@@ -28,11 +29,11 @@ def split_safe(raw: str) -> tuple[str, str]:
     return raw, ""
 
 
-def write_plain(console: Console, text: str) -> None:
+def write_plain(file: IO[str], text: str) -> None:
     """A whole answer, cleaned, ending with one newline."""
     text = clean(text)
-    console.file.write(text if text.endswith("\n") else text + "\n")
-    console.file.flush()
+    file.write(text if text.endswith("\n") else text + "\n")
+    file.flush()
 
 
 class PlainStream:
@@ -42,8 +43,8 @@ class PlainStream:
     removes all of it rather than leaving its printable rest behind.
     """
 
-    def __init__(self, console: Console) -> None:
-        self.console = console
+    def __init__(self, file: IO[str]) -> None:
+        self.file = file
         self._raw: list[str] = []
         self._held = ""
         self._ends_line = True  # what was written so far ends a line (or is empty)
@@ -64,8 +65,8 @@ class PlainStream:
 
     def _write(self, text: str) -> None:
         if text:
-            self.console.file.write(text)
-            self.console.file.flush()
+            self.file.write(text)
+            self.file.flush()
             self._ends_line = text.endswith("\n")
 
     def close(self) -> None:
@@ -76,7 +77,7 @@ class PlainStream:
         rest, self._held = clean(self._held), ""
         self._write(rest)
         if not self._ends_line:
-            self.console.file.write("\n")
-        self.console.file.flush()
+            self.file.write("\n")
+        self.file.flush()
 
     abort = close  # Ctrl-C or an error: keep what was shown, end its line

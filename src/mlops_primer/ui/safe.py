@@ -8,21 +8,21 @@ query the terminal. Stored text stays as received; replay passes the same funnel
 
 Three places apply it, so no view has to remember to:
 
-- ``SafeConsole`` cleans every piece of text rich renders (tables, panels, Markdown, the
-  live streaming region), and leaves rich's own control segments and styles alone;
+- ``SafeConsole`` (in ``ui.console``) cleans every piece of text rich renders (tables,
+  panels, Markdown, the live streaming region), and leaves rich's own control segments
+  and styles alone;
 - ``CleanWriter`` cleans whatever is written straight to a plain console's file (plain
   and piped answers bypass rich);
 - ``clean`` itself, for lines printed with ``typer.echo``, and ``json_safe`` for JSON.
+
+This module does not import rich, so a plain answer (a pipe, ``--plain``) can be written
+without it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import IO, Any
-
-from rich.console import Console
-from rich.segment import Segment
 
 # C0 controls except tab and newline, DEL, and C1 controls (U+0080-U+009F, which some
 # terminals read as ESC + a letter: U+009B is CSI). ESC (U+001B) is in the C0 range.
@@ -68,20 +68,6 @@ def json_safe(text: str) -> str:
     if _JSON_UNSAFE.search(text) is None:
         return text
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-class SafeConsole(Console):
-    """A rich console that cleans the text of every segment it writes.
-
-    Rich's own output (styles, and the cursor moves of a live region) comes as styles
-    and control segments, which pass; the text of every other segment, wherever it came
-    from, goes through ``clean``. This is the one place every view's output passes.
-    """
-
-    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
-        return super()._render_buffer(
-            seg if seg.control else Segment(clean(seg.text), seg.style) for seg in buffer
-        )
 
 
 class CleanWriter:

@@ -299,7 +299,7 @@ class MarkdownStream:
         self._live = _LiveArea(console)
         self._closed = False
         self._new_chars = 0  # characters taken in since the live area was last drawn
-        self._plain = PlainStream(console) if self.plain else None
+        self._plain = PlainStream(console.file) if self.plain else None
 
     @property
     def text(self) -> str:
@@ -510,7 +510,7 @@ def render_markdown(console: Console, text: str, *, plain: bool = False,
     The text passes ``ui.safe.clean`` first; ``width`` caps the width drawn.
     """
     if plain or not console.is_terminal:
-        write_plain(console, text)
+        write_plain(console.file, text)
         return
     text = clean(text)
     console.print(TutorMarkdown(text, code_theme="ansi_dark", hyperlinks=False), width=width)
