@@ -227,3 +227,22 @@ def test_lessons_on_an_80x24_screen_fits_it_and_long_shows_all(home: Path,
     assert "  themes:" in out and course.lessons[0].summary.split()[0] in out
     piped = run("lessons", env={"MLOPS_PRIMER_HOME": str(home)}).stdout
     assert "  themes:" in piped and "--long" not in piped
+
+
+def test_enter_at_the_world_menu_takes_the_first_world_not_read_yet(home: Path,
+                                                                    course: Course) -> None:
+    """A lesson taken again: Enter picks a world the learner has not read it in."""
+    lesson = course.get("drift")
+    with Store(home / "primer.db") as store:
+        store.mark_read(lesson.id, lesson.themes[0].id, lesson.themes[0].label)
+    t = terminal(home, "learn", lesson.id)
+    t.page_through("Enter: choose a world")
+    t.send("")
+    t.expect(r"World \(1-\d+, or your own words; Enter: 2\)")
+    t.send("")
+    t.expect("Enter: more|Enter: explain it back")
+    assert lesson.themes[1].label.split()[0] in "\n".join(t.all_lines())
+    t.send("q", place=False)
+    finish(t.child)
+    with Store(home / "primer.db") as store:
+        assert store.progress(lesson.id).theme_id == lesson.themes[1].id

@@ -449,16 +449,22 @@ class Walkthrough:
         ready = [self.tutor.ready_offline(lesson, t) for t in lesson.themes] if offline else None
         read = self.tutor.store.worlds_read(lesson.id)
         n = len(lesson.themes)
-        help_text = (f"Type a number from 1 to {n}, Enter for 1, or a world of your own in a "
-                     "few words" + (" (that needs an LLM)" if offline else "") +
+        # Enter takes the first world not read yet (and ready offline): a lesson taken
+        # again gets an explanation the learner has not seen
+        fresh = [k for k, t in enumerate(lesson.themes, start=1)
+                 if t.id not in read and (ready is None or ready[k - 1])]
+        default = fresh[0] if fresh else 1
+        help_text = (f"Type a number from 1 to {n}, Enter for {default}, or a world of your "
+                     "own in a few words" + (" (that needs an LLM)" if offline else "") +
                      "; b goes back to the intro, g shows the glossary.")
         while True:
             self.show_place("theme")
             self.console.print(views.world_menu(lesson, ready=ready, read=read,
                                                 offline=offline))
-            raw = self.ask(f"World (1-{n}, or your own words; Enter: 1):", help=help_text)
+            raw = self.ask(f"World (1-{n}, or your own words; Enter: {default}):",
+                           help=help_text)
             if raw.lower() in ("", "skip"):
-                return lesson.themes[0]
+                return lesson.themes[default - 1]
             if raw.lstrip("+-").isdecimal():  # not isdigit(): int('²') fails
                 k = int(raw)
                 if 1 <= k <= n:
