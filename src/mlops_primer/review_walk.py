@@ -8,7 +8,6 @@ is reviewing.py's; this module only shows and reads.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 
 from rich.console import Console, Group, RenderableType
@@ -17,7 +16,7 @@ from rich.text import Text
 
 from .reviewing import Card, Reviewer, Verdict, when
 from .ui import is_plain
-from .ui.pager import HELP_WORDS, QUIT_WORDS, fit_width
+from .ui.pager import HELP_WORDS, QUIT_WORDS, fit_width, read_line
 from .ui.safe import clean
 from .ui.views import inline
 
@@ -48,18 +47,11 @@ class ReviewSession:
         self.console.print(Text(clean(text), style=style))
 
     def _read(self, prompt: str) -> str:
-        """One line from the learner, the prompt wrapped at words; EOF quits."""
-        width = fit_width(self.console)
-        lines = textwrap.wrap(prompt, width=max(20, width - 8), break_on_hyphens=False,
-                              break_long_words=False) or [""]
-        for line in lines[:-1]:
-            self.console.print(Text(clean(line)))
+        """One line from the learner (ui.pager.read_line); Ctrl-D quits."""
         try:
-            raw = self._ask(f"{clean(lines[-1])} ")
+            return read_line(self.console, self._ask, prompt)
         except EOFError:
-            self.console.print()
             raise Quit() from None
-        return raw.strip()
 
     def ask(self, prompt: str, help_text: str, redraw: Callable[[], None]) -> str:
         """A reply; ``q`` raises Quit; ``?`` shows the screen again with ``help_text``."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import shlex
-import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +28,15 @@ from .reviewing import Reviewer
 from .store import LabState, Progress, Timer, now_iso
 from .tutor import STEPS, NotAWorld, ReplayAvailable, Reply, Tutor, grade, lookup, world_problem
 from .ui import is_plain, views
-from .ui.pager import BACK_WORDS, HELP_WORDS, QUIT_WORDS, Pager, fit_width, markdown_sections
+from .ui.pager import (
+    BACK_WORDS,
+    HELP_WORDS,
+    QUIT_WORDS,
+    Pager,
+    fit_width,
+    markdown_sections,
+    read_line,
+)
 from .ui.safe import clean
 from .ui.stream import MarkdownStream, TutorMarkdown
 
@@ -76,19 +83,11 @@ class Walkthrough:
     # -- input ---------------------------------------------------------------------------
 
     def _read(self, prompt: str) -> str:
-        """One line from the learner. A prompt too long for the terminal is wrapped at
-        word boundaries above the input line, never split mid-word. EOF quits."""
-        width = fit_width(self.console)
-        lines = textwrap.wrap(prompt, width=max(20, width - 8), break_on_hyphens=False,
-                              break_long_words=False) or [""]
-        for line in lines[:-1]:
-            self.console.print(Text(line))
+        """One line from the learner (ui.pager.read_line); Ctrl-D quits."""
         try:
-            raw = self._ask(f"{clean(lines[-1])} ")  # input() bypasses the console
+            return read_line(self.console, self._ask, prompt)
         except EOFError:
-            self.console.print()  # Ctrl-D leaves the cursor on the prompt's line
             raise Quit() from None
-        return raw.strip()
 
     def ask(self, prompt: str, *, help: str = "", hint: str | None = None,
             redraw: Callable[[], None] | None = None) -> str:

@@ -18,6 +18,8 @@ from rich.console import Console, RenderableType
 from rich.segment import Segment
 from rich.text import Text
 
+from .safe import clean
+
 MAX_WIDTH = 88  # columns: a comfortable measure for prose, even on a 120-column terminal
 MIN_BODY = 6  # lines: a page is never shorter than this, whatever the terminal says
 RESERVE = 5  # lines kept free on a page: a gap, the place line, the prompt, two spare
@@ -253,3 +255,24 @@ class Pager:
 
 
 _HELP = "Enter shows the next screen, b the one before, skip goes on to the next step, q quits."
+
+
+def read_line(console: Console, ask: Callable[[str], str], prompt: str) -> str:
+    """One line from the learner, read with ``ask`` (``input``, or a test's stand-in).
+
+    A prompt too long for the terminal is wrapped at spaces above the input line, never
+    split mid-word or at a hyphen (a file name stays whole). Ctrl-D ends the line the
+    cursor rests on and raises EOFError for the caller to turn into its own quit.
+    """
+    import textwrap
+
+    lines = textwrap.wrap(prompt, width=max(20, fit_width(console) - 8),
+                          break_on_hyphens=False, break_long_words=False) or [""]
+    for line in lines[:-1]:
+        console.print(Text(clean(line)))
+    try:
+        raw = ask(f"{clean(lines[-1])} ")  # input() bypasses the console: cleaned here
+    except EOFError:
+        console.print()
+        raise
+    return raw.strip()
