@@ -59,9 +59,12 @@ def lessons(
     console = out_console()
     full = course_list(entries, progress, prog=command(), reviews_due=due, labs=labs)
     # on a screen, the list is read from its top: when the whole of it would scroll its
-    # first lessons away, a short form (two lines a lesson) is shown instead
-    if (not long and console.is_terminal
-            and len(console.render_lines(full, pad=False)) >= console.height):
+    # first lessons away, a short form (two lines a lesson) is shown instead. A lesson
+    # takes at least four lines in full, so a long course is known to be too tall
+    # without drawing it; a short one is measured.
+    if not long and console.is_terminal and (
+            4 * len(entries) + 4 >= console.height
+            or len(console.render_lines(full, pad=False)) >= console.height):
         full = course_list(entries, progress, prog=command(), reviews_due=due, labs=labs,
                            brief=True)
     console.print(full)
